@@ -1,0 +1,222 @@
+"""Settings: `config/softbot.yaml`, overridden by `SOFTBOT_*` environment variables.
+
+The file is what a functional administrator reads and edits; environment
+variables are for secrets and for deployments (``SOFTBOT_DATABASE_URL``,
+``SOFTBOT_DATA_DIR``; nested keys with ``__``, e.g.
+``SOFTBOT_BROWSER__HEADLESS=false``). Secrets (passwords, tokens) are never in
+the file: the file names the environment variable that holds them.
+
+Relative paths resolve against the working directory the command runs in (the
+project folder, for `make` and the README's commands).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from common.errors import ConfigError
+from common.yamlfile import read_yaml, validation_messages
+
+DEFAULT_CONFIG = Path("config/softbot.yaml")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def secret_from_env(variable: str, what: str) -> SecretStr:
+    """Read a secret from environment variable `variable`.
+
+    Raises:
+        ConfigError("config.secret_missing"): the variable is not set; names the variable, never a value.
+    """
+    value = os.environ.get(variable)
+    if not value:
+        raise ConfigError("config.secret_missing", f"{what}: environment variable {variable} is not set")
+    return SecretStr(value)
+
+
+class BrowserSettings(_Strict):
+    """How the robot's browser runs (Playwright, Chromium)."""
+
+    headless: bool = True
+    executable: str = Field("auto", description="'auto' (Playwright's own Chromium, else the system's) or a path")
+    timeout_ms: int = Field(15_000, gt=0, description="Playwright's default timeout per action")
+    trace: Literal["off", "on_failure", "always"] = "on_failure"
+    recycle_context_after: int = Field(50, gt=0, description="new browser context after this many items")
+
+
+class RetentionSettings(_Strict):
+    """How many days each kind of stored personal data is kept (`softbot purge` applies them)."""
+
+    raw_inputs: int = Field(365, ge=1, description="the .eml/JSON as received, of closed items")
+    documents: int = Field(365, ge=1, description="attachments of closed items")
+    failure_artefacts: int = Field(30, ge=1, description="screenshots, page HTML, traces")
+    run_logs: int = Field(90, ge=1, description="run folders: log.jsonl, summary.json, reports")
+    closed_items: int = Field(730, ge=1, description="rows of done/resolved items and their events")
+
+
+class LimitSettings(_Strict):
+    """What the producer accepts; anything beyond goes to a human with the reason."""
+
+    max_attachment_bytes: int = Field(20 * 1024 * 1024, gt=0)
+    max_message_bytes: int = Field(50 * 1024 * 1024, gt=0)
+    allowed_content_types: list[str] = ["application/pdf", "image/jpeg", "image/png"]
+
+
+class MaildirSourceSettings(_Strict):
+    """A Maildir on this machine (the embedded default, and for tests)."""
+
+    kind: Literal["maildir"]
+    name: str
+    path: Path
+    processed_folder: str = "processed"
+
+
+class ImapSourceSettings(_Strict):
+    """An IMAP mailbox (Dovecot, Exchange Online, ...). The password or token comes from the environment."""
+
+    kind: Literal["imap"]
+    name: str
+    host: str
+    port: int = 993
+    tls: Literal["implicit", "starttls"] = "implicit"
+    ca_file: Path | None = Field(None, description="CA bundle for a private or self-signed server")
+    user: str
+    password_env: str | None = None
+    oauth2: dict[str, str] | None = Field(None, description="tenant_id, client_id, client_secret_env")
+    folder: str = "INBOX"
+    processed_folder: str = "Verwerkt"
+
+
+class PortalSourceSettings(_Strict):
+    """An e-forms portal's submissions API (`specs/portal-api.md`)."""
+
+    kind: Literal["portal"]
+    name: str
+    base_url: str
+    token_env: str
+    form: str
+    timeout_seconds: float = Field(30.0, gt=0)
+    retries: int = Field(4, ge=0)
+
+
+SourceSettings = Annotated[
+    MaildirSourceSettings | ImapSourceSettings | PortalSourceSettings, Field(discriminator="kind")
+]
+
+
+class CaseSystemSettings(_Strict):
+    """The case system the bot registers in, through its web UI."""
+
+    url: str
+    username: str
+    password_env: str = "SOFTBOT_CASESYSTEM_PASSWORD"
+
+    def password(self) -> SecretStr:
+        """The password from `password_env`. Raises ConfigError when unset."""
+        return secret_from_env(self.password_env, "casesystem.password_env")
+
+
+class BackoffSettings(_Strict):
+    """Exponential backoff between attempts after a system exception, in seconds."""
+
+    initial: float = Field(1.0, ge=0)
+    maximum: float = Field(30.0, ge=0)
+
+
+class BotSettings(_Strict):
+    """One bot's deployment settings. Domain options live under `options` and the bot validates them."""
+
+    enabled: bool = True
+    queue: str | None = Field(None, description="work queue name; defaults to the bot's name")
+    sources: list[SourceSettings] = []
+    casesystem: CaseSystemSettings | None = None
+    max_attempts: int = Field(3, ge=1, description="attempts before a system exception goes to a human")
+    lease_seconds: int = Field(120, ge=5, description="a reserved item returns to the queue after this")
+    backoff: BackoffSettings = BackoffSettings()
+    options: dict[str, Any] = {}
+
+
+class Settings(BaseSettings):
+    """All of softbot's settings.
+
+    Raises (from `load_settings`): ConfigError with `file:line: field: problem` lines.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="SOFTBOT_", env_nested_delimiter="__", extra="forbid")
+
+    data_dir: Path = Field(Path("runs/data"), description="database, documents, raw inputs: back it up")
+    runs_dir: Path = Field(Path("runs"), description="one folder per run")
+    database_url: str | None = Field(None, description="default: SQLite in data_dir")
+    timezone: str = "Europe/Amsterdam"
+    browser: BrowserSettings = BrowserSettings()
+    retention: RetentionSettings = RetentionSettings()
+    limits: LimitSettings = LimitSettings()
+    bots: dict[str, BotSettings] = {}
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return env_settings, init_settings  # environment wins over the file
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @property
+    def database(self) -> str:
+        """SQLAlchemy URL of the work queue database."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'softbot.db'}"
+
+    def bot(self, name: str) -> BotSettings:
+        """Settings of bot `name`. Raises ConfigError("config.unknown_bot") naming the known bots."""
+        try:
+            return self.bots[name]
+        except KeyError:
+            known = ", ".join(sorted(self.bots)) or "none"
+            raise ConfigError("config.unknown_bot", f"no bot {name!r} in config (known: {known})") from None
+
+
+def config_path() -> Path:
+    """The settings file: `SOFTBOT_CONFIG` or `config/softbot.yaml`."""
+    return Path(os.environ.get("SOFTBOT_CONFIG", DEFAULT_CONFIG))
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Read and validate the settings file and the `SOFTBOT_*` environment.
+
+    A missing file is allowed only when it is the default path (all defaults then apply).
+
+    Raises:
+        ConfigError: unreadable file, invalid YAML, or invalid values (all errors, with lines).
+    """
+    path = path or config_path()
+    data: Any = {}
+    node = None
+    if path.exists() or path != DEFAULT_CONFIG:
+        data, node = read_yaml(path)
+    try:
+        return Settings(**(data or {}))
+    except ValidationError as exc:
+        raise ConfigError("config.invalid", "\n".join(validation_messages(path, node, exc))) from exc
+    except TypeError as exc:
+        raise ConfigError("config.invalid", f"{path}: the top level must be a mapping of settings") from exc

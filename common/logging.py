@@ -1,0 +1,99 @@
+"""Logging: structlog, as a pipeline of small processors.
+
+Each run writes JSON lines to `runs/<run-id>/log.jsonl` and a readable line to
+the console (stderr). `run_id`, `bot` and `item_id` are bound with contextvars
+(`bind_run`, `bind_item`) and appear on every line below them.
+
+Privacy: `redact` replaces secrets by key and masks BSNs, IBANs and personal
+fields (common.masking) in every event before any renderer sees it.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterator, MutableMapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from common.masking import mask_value
+
+_FILE_HANDLER_NAME = "softbot-run-file"
+
+
+def redact(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """structlog processor: mask secrets and personal data in every value (not in `event`'s key names)."""
+    for key, value in list(event.items()):
+        if key in {"timestamp", "level", "logger", "run_id", "item_id", "bot"}:
+            continue
+        event[key] = mask_value(key, value)
+    return event
+
+
+_SHARED: list[Any] = [
+    structlog.contextvars.merge_contextvars,
+    structlog.processors.add_log_level,
+    structlog.processors.TimeStamper(fmt="iso", utc=True),
+    redact,
+]
+
+
+def configure(level: str = "INFO", console: bool = True) -> None:
+    """Set up structlog over stdlib logging with a console handler (stderr). Idempotent."""
+    structlog.configure(
+        processors=[*_SHARED, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=False,
+    )
+    root = logging.getLogger()
+    root.setLevel(level)
+    for handler in [h for h in root.handlers if getattr(h, "name", "") == "softbot-console"]:
+        root.removeHandler(handler)
+    if console:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.name = "softbot-console"
+        handler.setFormatter(structlog.stdlib.ProcessorFormatter(
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                        structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())],
+            foreign_pre_chain=_SHARED,
+        ))
+        root.addHandler(handler)
+    for noisy in ("httpx", "httpcore", "alembic", "apscheduler", "uvicorn.access", "asyncio"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+@contextmanager
+def run_log_file(path: Path) -> Iterator[None]:
+    """Write every log line, as JSON, to `path` (the run's `log.jsonl`) while the block runs."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.name = _FILE_HANDLER_NAME
+    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                    structlog.processors.dict_tracebacks,
+                    structlog.processors.JSONRenderer(ensure_ascii=False)],
+        foreign_pre_chain=_SHARED,
+    ))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        handler.close()
+
+
+def get_logger(name: str | None = None) -> structlog.stdlib.BoundLogger:
+    """A structlog logger; bind context with `bind_run` / `bind_item`."""
+    return structlog.get_logger(name)
+
+
+@contextmanager
+def bound(**values: Any) -> Iterator[None]:
+    """Bind `values` (e.g. run_id, bot, item_id) to every log line inside the block."""
+    with structlog.contextvars.bound_contextvars(**values):
+        yield

@@ -1,0 +1,85 @@
+"""Load a YAML file into a pydantic model, with errors that name the file, line and field.
+
+Functional administrators edit `config/*.yaml`; when a value is wrong they need
+`config/schedules.yaml:12: jobs[0].cron: ...`, not a traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from common.errors import ConfigError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
+    """Parse `path` and return (data, node tree) for line lookups.
+
+    Raises:
+        ConfigError("config.unreadable"): the file is missing or not valid YAML (with its line).
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError("config.unreadable", f"{path}: cannot read: {exc.strerror}") from exc
+    try:
+        return yaml.safe_load(text), yaml.compose(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise ConfigError("config.invalid_yaml", f"{where}: not valid YAML: {exc}") from exc
+
+
+def line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
+    """1-based line of the YAML node at pydantic location `loc`, or of its nearest parent."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = next((v for k, v in node.value if k.value == str(part)), None)
+            if match is None:
+                return line
+            node = match
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+        else:
+            return line
+        line = node.start_mark.line + 1
+    return line
+
+
+def format_loc(loc: tuple[int | str, ...]) -> str:
+    """`("jobs", 0, "cron")` -> `jobs[0].cron`."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def validation_messages(path: Path, node: yaml.Node | None, error: ValidationError) -> list[str]:
+    """One `file:line: field: problem` line per pydantic error."""
+    lines = []
+    for err in error.errors(include_url=False):
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        line = line_of(node, loc)
+        where = f"{path}:{line}" if line else str(path)
+        lines.append(f"{where}: {format_loc(loc)}: {err['msg']}")
+    return lines
+
+
+def load_model(path: Path, model: type[M], **context: Any) -> M:
+    """Validate YAML file `path` as `model`.
+
+    Raises:
+        ConfigError("config.invalid"): with one `file:line: field: problem` line per error in
+            `.message`, all errors at once.
+    """
+    data, node = read_yaml(path)
+    try:
+        return model.model_validate(data if data is not None else {}, context=context or None)
+    except ValidationError as exc:
+        raise ConfigError("config.invalid", "\n".join(validation_messages(path, node, exc))) from exc
