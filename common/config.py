@@ -134,6 +134,7 @@ class BotSettings(_Strict):
     """One bot's deployment settings. Domain options live under `options` and the bot validates them."""
 
     enabled: bool = True
+    module: str | None = Field(None, description="Python module with the bot's BOT; default bots.<name>")
     queue: str | None = Field(None, description="work queue name; defaults to the bot's name")
     sources: list[SourceSettings] = []
     casesystem: CaseSystemSettings | None = None

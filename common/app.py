@@ -1,0 +1,105 @@
+"""Service layer for runs: the one place `softbot run|intake|worker` and the scheduler start a bot.
+
+Each function opens a run (lock, record, log; common.runs), does its part, and
+returns the run's summary. No printing here: the CLI and the scheduler present it.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from common.bot import BotDefinition, load_bot
+from common.config import Settings
+from common.db import Database
+from common.errors import ConfigError
+from common.logging import get_logger
+from common.runner import IntakeRecord, consume, produce
+from common.runs import RunContext, open_run
+from common.sources.base import Source
+from common.sources.factory import build_sources
+
+log = get_logger(__name__)
+
+
+def bot_for(settings: Settings, name: str) -> BotDefinition:
+    """The BotDefinition of configured bot `name`, its options checked.
+
+    Raises ConfigError (unknown bot, missing module, invalid options).
+    """
+    conf = settings.bot(name)
+    bot = load_bot(name, conf.module)
+    if bot.check_options is not None:
+        bot.check_options(conf.options)
+    if not conf.enabled:
+        raise ConfigError("config.bot_disabled", f"bot {name!r} is disabled in config (bots.{name}.enabled)")
+    return bot
+
+
+@contextmanager
+def stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """SIGTERM and the first Ctrl-C set `stop` (finish or release the item in hand); a second Ctrl-C aborts."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, _frame: Any) -> None:
+        if stop.is_set() and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        log.warning("stop_requested", signal=signal.Signals(signum).name)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def _consume_with(ctx: RunContext, bot: BotDefinition, *, idle_exit: bool) -> None:
+    consumer = bot.open_consumer(ctx)
+    try:
+        consume(ctx, consumer, idle_exit=idle_exit)
+    finally:
+        consumer.close()
+
+
+def run_once(settings: Settings, db: Database, name: str, *, trigger: str = "cli", produce_items: bool = True,
+             consume_items: bool = True, sources: list[Source] | None = None,
+             on_record: Callable[[IntakeRecord], None] | None = None,
+             stop: threading.Event | None = None) -> dict[str, Any]:
+    """One run of bot `name`: intake from every configured source, then work the queue until empty.
+
+    Returns the run summary (as written to `runs/<run-id>/summary.json`).
+    Raises ConfigError, LockHeld.
+    """
+    bot = bot_for(settings, name)
+    command = "run" if produce_items and consume_items else ("intake" if produce_items else "worker")
+    with open_run(settings, db, name, command, trigger) as ctx:
+        if stop is not None:
+            ctx.stop = stop
+        with stop_on_signals(ctx.stop):
+            if produce_items:
+                produce(ctx, bot, sources if sources is not None else build_sources(settings, ctx.bot_settings),
+                        on_record=on_record)
+            if consume_items and not ctx.stop.is_set():
+                _consume_with(ctx, bot, idle_exit=True)
+    assert ctx.summary is not None
+    return ctx.summary
+
+
+def work(settings: Settings, db: Database, name: str, *, trigger: str = "cli",
+         stop: threading.Event | None = None) -> dict[str, Any]:
+    """Consume bot `name`'s queue until stopped (SIGTERM/Ctrl-C, or `stop`). Raises ConfigError, LockHeld."""
+    bot = bot_for(settings, name)
+    with open_run(settings, db, name, "worker", trigger) as ctx:
+        if stop is not None:
+            ctx.stop = stop
+        with stop_on_signals(ctx.stop):
+            _consume_with(ctx, bot, idle_exit=False)
+    assert ctx.summary is not None
+    return ctx.summary
