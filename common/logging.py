@@ -66,9 +66,16 @@ def configure(level: str = "INFO", console: bool = True) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
+def ensure_configured() -> None:
+    """Configure with the defaults unless a command (or test) already did."""
+    if not structlog.is_configured():
+        configure()
+
+
 @contextmanager
 def run_log_file(path: Path) -> Iterator[None]:
     """Write every log line, as JSON, to `path` (the run's `log.jsonl`) while the block runs."""
+    ensure_configured()
     path.parent.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.name = _FILE_HANDLER_NAME

@@ -1,0 +1,48 @@
+"""Personal data and secrets never reach a log line unmasked."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from common.logging import bound, ensure_configured, get_logger, run_log_file
+from common.masking import mask_bsn, mask_finding, mask_iban, mask_mapping, mask_text
+
+
+def test_bsn_and_iban_masks_follow_the_policy_examples() -> None:
+    # tonk-policy.md: BSN `*****2333`, IBAN `NL91 **** **** **43 00`
+    assert mask_bsn("111222333") == "*****2333"
+    assert mask_bsn("111.222.333") == "*****2333"
+    assert mask_iban("NL91ABNA0417164300") == "NL91 **** **** **43 00"
+    assert mask_iban("nl91 abna 0417 1643 00") == "NL91 **** **** **43 00"
+
+
+def test_free_text_masks_bsn_and_iban_but_not_zaak_numbers_or_amounts() -> None:
+    text = "BSN 111222333, rekening NL91ABNA0417164300, zaak ZAAK-2021-0000000123, huur 1234,56"
+    assert mask_text(text) == ("BSN *****2333, rekening NL91 **** **** **43 00, zaak ZAAK-2021-0000000123, "
+                               "huur 1234,56")
+
+
+def test_mapping_masks_secrets_by_key_and_personal_fields() -> None:
+    assert mask_mapping({"password": "geheim", "bsn": "123456782", "achternaam": "d'Hondt", "huur": "850",
+                         "reference": "OF-7QK2MZ", "nested": {"api_token": "t"}}) == {
+        "password": "***", "bsn": "*****6782", "achternaam": "***", "huur": "***", "reference": "OF-7QK2MZ",
+        "nested": {"api_token": "***"}}
+
+
+def test_finding_values_are_masked_by_their_field() -> None:
+    assert mask_finding({"code": "iban_invalid", "field": "iban", "value": "NL45ABNA0123456789"})["value"] == (
+        "NL45 **** **** **67 89")
+
+
+def test_log_lines_carry_the_run_and_item_and_never_a_bsn_or_secret(tmp_path: Path) -> None:
+    ensure_configured()
+    log = get_logger("t")
+    path = tmp_path / "log.jsonl"
+    with run_log_file(path), bound(run_id="R1", bot="tonk"), bound(item_id=7):
+        log.info("checked", note="BSN 111222333 gevonden", password="hunter2", iban="NL91ABNA0417164300")
+    line = json.loads(path.read_text().splitlines()[-1])
+    assert (line["run_id"], line["bot"], line["item_id"], line["event"]) == ("R1", "tonk", 7, "checked")
+    assert (line["note"], line["password"], line["iban"]) == ("BSN *****2333 gevonden", "***",
+                                                              "NL91 **** **** **43 00")
+    assert "111222333" not in path.read_text() and "hunter2" not in path.read_text()
