@@ -1,0 +1,188 @@
+"""Register one TONK application as one zaak, exactly once, through the case system's UI.
+
+The steps are a caseworker's own: search the extern kenmerk first; if a zaak exists
+(an earlier attempt got that far), open it and upload only what is missing; else
+find or create the initiator (and partner) by BSN, fill "Nieuwe zaak", save, upload
+each document with its type, and "Afronden". Searching first is what keeps an item
+from becoming two cases when a runner dies between the click and its commit
+(DESIGN.md, "Nothing twice"); the case system itself does not refuse a duplicate
+extern kenmerk.
+
+When the session expires on the way, the robot logs in again and starts over from
+the search: every step is safe to repeat, since it looks before it creates.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import structlog
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Page
+from pydantic import SecretStr
+
+from common.errors import BusinessException, SystemException
+from common.masking import mask_text
+from tonk_bot.casesystem.draft import CaseDraft, PersonDraft
+from tonk_bot.casesystem.labels import DEFAULT_LABELS, CaseSystemLabels
+from tonk_bot.casesystem.pages import (
+    CaseSearchPage,
+    LoginPage,
+    NewCasePage,
+    PersonFormPage,
+    PersonSearchPage,
+    Screen,
+    SessionExpired,
+    UploadPage,
+    normalise_text,
+)
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class CaseSystemAccount:
+    """Where the case system is and who the robot is there (`password` from the environment)."""
+
+    url: str
+    username: str
+    password: SecretStr
+
+
+@dataclass(frozen=True)
+class Registration:
+    """The outcome: the zaak's number, whether this call created it, the file names this call uploaded."""
+
+    zaak_number: str
+    created: bool
+    uploaded: list[str] = field(default_factory=list)
+
+
+def log_in(page: Page, account: CaseSystemAccount, labels: CaseSystemLabels = DEFAULT_LABELS) -> None:
+    """Open `account.url` and log in when the login form shows (no-op when already logged in).
+
+    Raises:
+        SystemException("casesystem.login_failed" | "page.unexpected").
+    """
+    page.goto(account.url)
+    screen = Screen(page, labels)
+    menu = page.get_by_role("navigation", name=labels.main_menu, exact=True)
+    try:
+        screen.arrive(menu)
+    except SessionExpired:
+        LoginPage(page, labels).login(account.username, account.password.get_secret_value())
+
+
+def register_case(
+    page: Page,
+    draft: CaseDraft,
+    labels: CaseSystemLabels = DEFAULT_LABELS,
+    *,
+    before_submit: Callable[[], None],
+    account: CaseSystemAccount | None = None,
+    max_logins: int = 10,
+) -> Registration:
+    """Register `draft` as one zaak (or complete the zaak an earlier attempt left) and return its number.
+
+    Args:
+        page: a Playwright page; on a logged-in case system page, or `account` given (then it logs in).
+        draft: what to register.
+        labels: the case system's words.
+        before_submit: called right before each click on "Opslaan" of a new zaak (the consumer records
+            "submission started" on the work item there). Not called when the zaak already exists.
+        account: the case system's URL and credentials, to log in at the start and again after the
+            session expired. Without it, an expired session raises SessionExpired.
+        max_logins: how many times to log in again within one call before giving up.
+
+    Raises:
+        BusinessException("casesystem.duplicate_cases"): more than one zaak has this extern kenmerk
+            already (a human must look; the robot creates nothing).
+        SessionExpired: the session expired and no `account` was given, or it kept expiring.
+        SystemException: page.unexpected, casesystem.server_error, casesystem.rejected (fields named),
+            casesystem.login_failed, casesystem.upload_not_listed, document.checksum_mismatch, and
+            browser.error for any other Playwright error (a timeout, a closed page; message masked).
+    """
+    try:
+        return _register(page, draft, labels, before_submit, account, max_logins)
+    except PlaywrightError as exc:
+        # a locator that never resolved, a crashed page: the world misbehaved (masked: locators may hold a BSN)
+        first_line = (exc.message or type(exc).__name__).splitlines()[0]
+        raise SystemException("browser.error", mask_text(first_line)) from exc
+
+
+def _register(page: Page, draft: CaseDraft, labels: CaseSystemLabels, before_submit: Callable[[], None],
+              account: CaseSystemAccount | None, max_logins: int) -> Registration:
+    flow = _Registration(page, draft, labels, before_submit)
+    if account is not None and not page.url.startswith(account.url.rstrip("/")):
+        log_in(page, account, labels)
+    logins = 0
+    while True:
+        try:
+            return flow.run()
+        except SessionExpired:
+            if account is None or logins >= max_logins:
+                raise
+            logins += 1
+            log.info("casesystem.login_again", reference=draft.reference, logins=logins)
+            LoginPage(page, labels).login(account.username, account.password.get_secret_value())
+
+
+class _Registration:
+    """The steps of one registration; `run` may be repeated after a new login."""
+
+    def __init__(self, page: Page, draft: CaseDraft, labels: CaseSystemLabels,
+                 before_submit: Callable[[], None]) -> None:
+        self.page = page
+        self.draft = draft
+        self.labels = labels
+        self.before_submit = before_submit
+        self.submitted = False
+        self.uploaded: list[str] = []
+
+    def run(self) -> Registration:
+        search = CaseSearchPage(self.page, self.labels).open()
+        rows = search.search(self.draft.reference)
+        if len(rows) > 1:
+            numbers = ", ".join(r.get(self.labels.column_case_number, "?") for r in rows)
+            raise BusinessException("casesystem.duplicate_cases",
+                                    f"Er bestaan al meerdere zaken met extern kenmerk {self.draft.reference}: "
+                                    f"{numbers}. Controleer en voeg ze samen.")
+        if rows:
+            number = rows[0].get(self.labels.column_case_number, "")
+            log.info("casesystem.case_exists", reference=self.draft.reference, zaak=number)
+            upload = search.open_case(number).add_documents()
+        else:
+            for person in (self.draft.initiator, self.draft.partner):
+                if person is not None:
+                    self._find_or_create(person)
+            new_case = NewCasePage(self.page, self.labels).open()
+            new_case.fill(self.draft)
+            self.before_submit()
+            self.submitted = True
+            upload = new_case.save()
+            number = upload.case_number()
+            log.info("casesystem.case_created", reference=self.draft.reference, zaak=number)
+        self._upload_missing(upload)
+        confirmed = upload.finish().case_number()
+        if confirmed != number:
+            raise SystemException("page.unexpected", f"confirmation shows {confirmed}, expected {number}")
+        return Registration(zaak_number=number, created=self.submitted, uploaded=list(self.uploaded))
+
+    def _find_or_create(self, person: PersonDraft) -> None:
+        search = PersonSearchPage(self.page, self.labels).open()
+        if not search.search(person.bsn):
+            PersonFormPage(self.page, self.labels).create(person)
+
+    def _upload_missing(self, upload: UploadPage) -> None:
+        """Upload each draft document not yet on the zaak (by file name and type, counting repeats)."""
+        present = Counter(upload.documents())
+        for document in self.draft.documents:
+            key = (normalise_text(document.filename), self.labels.document_types[document.document_type])
+            if present[key] > 0:
+                present[key] -= 1
+                continue
+            upload.upload(document)
+            if document.filename not in self.uploaded:
+                self.uploaded.append(document.filename)
