@@ -224,6 +224,8 @@ def validate(groups: tuple[FieldGroup, ...], form: Mapping[str, object]) -> tupl
                 errors[f.name] = "Onbekende maand"
             continue
         text = raw.strip() if isinstance(raw, str) else ""
+        if f.kind == "textarea":
+            text = text.replace("\r\n", "\n")  # browsers post textarea line ends as CRLF (HTML spec)
         if not text:
             values[f.name] = None
             if f.required:

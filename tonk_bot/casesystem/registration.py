@@ -82,7 +82,7 @@ def register_case(
     *,
     before_submit: Callable[[], None],
     account: CaseSystemAccount | None = None,
-    max_logins: int = 10,
+    max_logins: int = 20,
 ) -> Registration:
     """Register `draft` as one zaak (or complete the zaak an earlier attempt left) and return its number.
 
@@ -140,6 +140,7 @@ class _Registration:
         self.before_submit = before_submit
         self.submitted = False
         self.uploaded: list[str] = []
+        self.persons_present: set[str] = set()
 
     def run(self) -> Registration:
         search = CaseSearchPage(self.page, self.labels).open()
@@ -171,9 +172,13 @@ class _Registration:
         return Registration(zaak_number=number, created=self.submitted, uploaded=list(self.uploaded))
 
     def _find_or_create(self, person: PersonDraft) -> None:
+        """Make sure the person exists; remembered for this call (persons are never removed)."""
+        if person.bsn in self.persons_present:
+            return
         search = PersonSearchPage(self.page, self.labels).open()
         if not search.search(person.bsn):
             PersonFormPage(self.page, self.labels).create(person)
+        self.persons_present.add(person.bsn)
 
     def _upload_missing(self, upload: UploadPage) -> None:
         """Upload each draft document not yet on the zaak (by file name and type, counting repeats)."""
