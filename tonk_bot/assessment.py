@@ -12,8 +12,12 @@ Rules, for every policy:
 - Income drop with an old income of 0 cannot be computed: the criterion is `onbekend`.
 - Woonkosten: the policy's `count` fields; with `subtract_huurtoeslag`, huur minus
   huurtoeslag (not below 0).
-- Amount per month: the policy's method, capped at `max_per_month`, never below 0,
-  rounded half up to cents. It is computed whatever the outcome (what would be granted).
+- Money is rounded half up to cents (`cents`): the draagkracht as soon as it is computed
+  (so the note's figures add up: woonkosten - draagkracht = amount), the amount per month
+  once more after the cap (a no-op for cent inputs). Woonkosten are sums of cents.
+- Amount per month: the policy's method, capped at `max_per_month`, never below 0. It is
+  computed whatever the outcome (what would be granted), so a caseworker who decides
+  otherwise than the advice has the figure.
 - Total: amount per month times the requested months inside the scheme period; requested
   months outside it are left out and named.
 - Outcome: `voldoet niet` when a criterion does not hold, else `onbekend` when one could not
@@ -236,13 +240,13 @@ def _amount(fig: Figures, policy: Policy, costs: Decimal,
         d = rule.draagkracht
         assert d is not None
         if d.of == "income":
-            draagkracht = d.share * new
+            draagkracht = cents(d.share * new)
             how = f"draagkracht {_share_text(d.share)} van {format_euro(new)} = {format_euro(draagkracht)}"
         else:
             assert d.norms is not None and household is not None
             norm = d.norms[household]
             above = max(ZERO, new - norm)
-            draagkracht = d.share * above
+            draagkracht = cents(d.share * above)
             how = (f"draagkracht {_share_text(d.share)} van het inkomen boven de norm "
                    f"({format_euro(new)} - {format_euro(norm)} = {format_euro(above)}) = {format_euro(draagkracht)}")
         return costs - draagkracht, draagkracht, f"woonkosten {format_euro(costs)} - {how}"
