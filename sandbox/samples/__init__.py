@@ -7,6 +7,6 @@ Formats follow `specs/tonk-form.md`; the sandbox imports nothing of the robot.
 """
 
 from sandbox.samples.documents import Document
-from sandbox.samples.generator import Sample, generate
+from sandbox.samples.generator import Sample, generate, iter_samples
 
-__all__ = ["Document", "Sample", "generate"]
+__all__ = ["Document", "Sample", "generate", "iter_samples"]

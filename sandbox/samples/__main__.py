@@ -14,8 +14,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from sandbox.samples.generator import generate
-from sandbox.samples.writers import write_eml_dir, write_expectations, write_maildir, write_portal_dir
+from sandbox.samples.generator import iter_samples
+from sandbox.samples.writers import MaildirWriter, write_eml, write_expectations, write_portal_submission
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -53,23 +53,34 @@ def _generate(args: argparse.Namespace) -> int:
         print("error: --portal-share needs --portal-dir", file=sys.stderr)
         return 2
     try:
-        samples = generate(args.count, args.seed, faulty_share=args.faulty_share, others=args.others,
-                           pdf_forms=args.pdf_forms, scans=args.scans, portal_share=share,
-                           duplicates=args.duplicates)
+        samples = iter_samples(args.count, args.seed, faulty_share=args.faulty_share, others=args.others,
+                               pdf_forms=args.pdf_forms, scans=args.scans, portal_share=share,
+                               duplicates=args.duplicates)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    if args.maildir:
-        delivered, skipped = write_maildir(samples, args.maildir)
-        print(f"maildir {args.maildir}: {delivered} delivered, {skipped} already there")
+    maildir = MaildirWriter(args.maildir) if args.maildir else None
+    emls = portal = 0
+    expectations = []
+    for sample in samples:  # one at a time: 10,000 samples never sit in memory together
+        if maildir:
+            maildir.add(sample)
+        if args.eml_dir:
+            emls += write_eml(sample, args.eml_dir)
+        if args.portal_dir:
+            portal += write_portal_submission(sample, args.portal_dir)
+        expectations.append(sample.expectation)
+    if maildir:
+        print(f"maildir {args.maildir}: {maildir.delivered} delivered, {maildir.skipped} already there")
     if args.eml_dir:
-        print(f"eml-dir {args.eml_dir}: {write_eml_dir(samples, args.eml_dir)} files")
+        print(f"eml-dir {args.eml_dir}: {emls} files")
     if args.portal_dir:
-        print(f"portal-dir {args.portal_dir}: {write_portal_dir(samples, args.portal_dir)} submissions")
+        print(f"portal-dir {args.portal_dir}: {portal} submissions")
     if args.expect:
-        write_expectations(samples, args.expect, seed=args.seed, count=args.count, faulty_share=args.faulty_share)
+        write_expectations(expectations, args.expect, seed=args.seed, count=args.count,
+                           faulty_share=args.faulty_share)
         print(f"expectations {args.expect}")
-    outcomes = Counter(str(s.expectation["expected"]) for s in samples)
+    outcomes = Counter(str(e["expected"]) for e in expectations)
     print("samples: " + ", ".join(f"{n} {outcome}" for outcome, n in sorted(outcomes.items())))
     return 0
 

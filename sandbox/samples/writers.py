@@ -36,28 +36,43 @@ def existing_message_ids(box: mailbox.Maildir) -> set[str]:
     return ids
 
 
-def write_maildir(samples: Iterable[Sample], path: Path) -> tuple[int, int]:
-    """Deliver every e-mail sample into the Maildir at `path` (created when missing) as an unread
-    message in `new/`, with the file time set to the message's received time.
+class MaildirWriter:
+    """Delivers e-mail samples into the Maildir at `path` (created when missing) as unread
+    messages in `new/`, each file's time set to the message's received time.
 
     A message whose Message-ID is already in the Maildir is skipped, so regenerating into a
-    mailbox not yet read does not double it. Returns (delivered, skipped).
+    mailbox not yet read does not double it. `delivered` and `skipped` count.
     """
-    box = mailbox.Maildir(path, create=True)
-    present = existing_message_ids(box)
-    delivered = skipped = 0
-    for sample in samples:
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._box = mailbox.Maildir(self.path, create=True)
+        self._present = existing_message_ids(self._box)
+        self.delivered = 0
+        self.skipped = 0
+
+    def add(self, sample: Sample) -> None:
+        """Deliver `sample` if it is an e-mail not yet in the Maildir."""
         if sample.message is None:
-            continue
-        if sample.message_id in present:
-            skipped += 1
-            continue
-        key = box.add(sample.message)
-        delivered_file = Path(path) / "new" / key  # Maildir.add puts plain bytes in new/ under their key
+            return
+        if sample.message_id in self._present:
+            self.skipped += 1
+            return
+        key = self._box.add(sample.message)
+        delivered_file = self.path / "new" / key  # Maildir.add puts plain bytes in new/ under their key
         stamp = sample.received.timestamp()
         os.utime(delivered_file, (stamp, stamp))
-        delivered += 1
-    return delivered, skipped
+        self._present.add(sample.message_id)
+        self.delivered += 1
+
+
+def write_maildir(samples: Iterable[Sample], path: Path) -> tuple[int, int]:
+    """Deliver every e-mail sample into the Maildir at `path` (see `MaildirWriter`);
+    returns (delivered, skipped)."""
+    writer = MaildirWriter(path)
+    for sample in samples:
+        writer.add(sample)
+    return writer.delivered, writer.skipped
 
 
 def eml_name(sample: Sample) -> str:
@@ -65,49 +80,59 @@ def eml_name(sample: Sample) -> str:
     return f"{sample.index:04d}-{sample.reference}.eml"
 
 
-def write_eml_dir(samples: Iterable[Sample], path: Path) -> int:
-    """Write each e-mail sample to `path/<index>-<reference>.eml` (overwriting); returns how many."""
+def write_eml(sample: Sample, path: Path) -> bool:
+    """Write an e-mail sample to `path/<index>-<reference>.eml` (overwriting); False for a non-e-mail."""
+    if sample.message is None:
+        return False
     path.mkdir(parents=True, exist_ok=True)
-    written = 0
-    for sample in samples:
-        if sample.message is None:
-            continue
-        target = path / eml_name(sample)
-        target.write_bytes(sample.message)
-        stamp = sample.received.timestamp()
-        os.utime(target, (stamp, stamp))
-        written += 1
-    return written
+    target = path / eml_name(sample)
+    target.write_bytes(sample.message)
+    stamp = sample.received.timestamp()
+    os.utime(target, (stamp, stamp))
+    return True
+
+
+def write_eml_dir(samples: Iterable[Sample], path: Path) -> int:
+    """Write each e-mail sample as a .eml file into `path` (see `write_eml`); returns how many."""
+    path.mkdir(parents=True, exist_ok=True)
+    return sum(write_eml(sample, path) for sample in samples)
+
+
+def write_portal_submission(sample: Sample, path: Path) -> bool:
+    """Write a portal sample as `path/submissions/<reference>.json` plus `path/attachments/<id>`;
+    False for a sample that does not go through the portal."""
+    if sample.submission is None:
+        return False
+    (path / "submissions").mkdir(parents=True, exist_ok=True)
+    (path / "attachments").mkdir(parents=True, exist_ok=True)
+    submission = json.loads(json.dumps(sample.submission))  # a deep copy we may extend
+    by_sha = {doc.sha256: doc for doc in sample.documents}
+    for attachment in submission["attachments"]:
+        (path / "attachments" / attachment["id"]).write_bytes(by_sha[attachment["sha256"]].data)
+        attachment["file"] = f"attachments/{attachment['id']}"
+    (path / "submissions" / f"{sample.reference}.json").write_text(
+        json.dumps(submission, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return True
 
 
 def write_portal_dir(samples: Iterable[Sample], path: Path) -> int:
-    """Write each portal sample as `submissions/<reference>.json` plus `attachments/<id>`; returns how many."""
+    """Write each portal sample into the portal folder `path` (see `write_portal_submission`); returns how many."""
     (path / "submissions").mkdir(parents=True, exist_ok=True)
     (path / "attachments").mkdir(parents=True, exist_ok=True)
-    written = 0
-    for sample in samples:
-        if sample.submission is None:
-            continue
-        submission = json.loads(json.dumps(sample.submission))  # a deep copy we may extend
-        by_sha = {doc.sha256: doc for doc in sample.documents}
-        for attachment in submission["attachments"]:
-            (path / "attachments" / attachment["id"]).write_bytes(by_sha[attachment["sha256"]].data)
-            attachment["file"] = f"attachments/{attachment['id']}"
-        (path / "submissions" / f"{sample.reference}.json").write_text(
-            json.dumps(submission, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-        written += 1
-    return written
+    return sum(write_portal_submission(sample, path) for sample in samples)
 
 
-def expectation_document(samples: list[Sample], *, seed: int, count: int,
+def expectation_document(expectations: list[dict[str, object]], *, seed: int, count: int,
                          faulty_share: float) -> dict[str, object]:
     """The expectation file's content: `{"format", "seed", "count", "faulty_share", "samples": [...]}`."""
     return {"format": EXPECTATION_FORMAT, "seed": seed, "count": count, "faulty_share": faulty_share,
-            "samples": [sample.expectation for sample in samples]}
+            "samples": expectations}
 
 
-def write_expectations(samples: list[Sample], path: Path, *, seed: int, count: int, faulty_share: float) -> None:
-    """Write the expectation file (UTF-8 JSON, names unescaped)."""
+def write_expectations(samples: Iterable[Sample] | list[dict[str, object]], path: Path, *, seed: int, count: int,
+                       faulty_share: float) -> None:
+    """Write the expectation file (UTF-8 JSON, names unescaped) from samples or their expectations."""
+    expectations = [s if isinstance(s, dict) else s.expectation for s in samples]
     path.parent.mkdir(parents=True, exist_ok=True)
-    document = expectation_document(samples, seed=seed, count=count, faulty_share=faulty_share)
+    document = expectation_document(expectations, seed=seed, count=count, faulty_share=faulty_share)
     path.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -19,7 +19,7 @@ import pytest
 from stdnum import iban as stdnum_iban
 from stdnum.nl import bsn as stdnum_bsn
 
-from sandbox.samples import generate
+from sandbox.samples import generate, iter_samples
 from sandbox.samples.__main__ import main
 from sandbox.samples.assessment import assess, per_month
 from sandbox.samples.faults import FAULTS
@@ -296,3 +296,11 @@ def test_applicants_are_adults_and_months_inside_the_period(samples):
         received = date.fromisoformat(sample.expectation["received_date"])
         assert (received.year - born.year - ((received.month, received.day) < (born.month, born.day))) >= 18
         assert set(fields["maanden"]) <= {"juli", "augustus", "september"} and fields["maanden"]
+
+
+def test_iter_samples_yields_what_generate_returns():
+    listed = generate(3, 12, pdf_forms=1, others=1)
+    streamed = list(iter_samples(3, 12, pdf_forms=1, others=1))
+    assert [s.message for s in streamed] == [s.message for s in listed]
+    with pytest.raises(ValueError, match="must be >= 0"):
+        iter_samples(-1, 12)  # raised at the call, before the first sample
