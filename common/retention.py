@@ -137,7 +137,7 @@ def purge(db: Database, settings: Settings, *, dry_run: bool = False,
                              dry_run=dry_run)
     outcome = PurgeResult(now=now, dry_run=dry_run, kinds=[results[k] for k in KINDS])
     for k in outcome.kinds:
-        log.info("purge", kind=k.kind, days=k.days, removed=k.removed, files=k.files, bytes=k.bytes, kept=k.kept,
+        log.debug("purge", kind=k.kind, days=k.days, removed=k.removed, files=k.files, bytes=k.bytes, kept=k.kept,
                  dry_run=dry_run, **k.detail)
     return outcome
 

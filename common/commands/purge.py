@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import typer
-from rich.table import Table
 
 from common.commands.base import database, out, settings
 from common.retention import PurgeResult, purge
@@ -52,13 +51,13 @@ def _size(n: int) -> str:
 
 
 def print_result(result: PurgeResult) -> None:
-    """One table row per kind of data."""
+    """One line per kind of data: period, cutoff, what went (count, files, bytes), what was kept and why."""
     title = "Purge (dry run: nothing removed)" if result.dry_run else "Purge"
-    table = Table(title=f"{title}, {result.now.isoformat(timespec='seconds')}")
-    for column in ("kind", "kept for", "older than (UTC)", "removed", "files", "size", "kept, why", "also"):
-        table.add_column(column)
+    out.print(f"[bold]{title}[/], {result.now.isoformat(timespec='seconds')}", highlight=False, soft_wrap=True)
     for k in result.kinds:
-        table.add_row(k.kind, f"{k.days} days", k.cutoff.isoformat(timespec="seconds"), f"{k.removed} {k.unit}",
-                      str(k.files), _size(k.bytes), f"{k.kept}: {k.kept_why}" if k.kept else "",
-                      ", ".join(f"{name} {n}" for name, n in k.detail.items() if n))
-    out.print(table)
+        of_items = f" of {k.detail['items']} items" if "items" in k.detail else ""
+        also = ", ".join(f"{name.replace('_', ' ')} {n}" for name, n in k.detail.items() if n and name != "items")
+        out.print(f"  {k.kind:<18} {k.days:>4} days (before {k.cutoff:%Y-%m-%d %H:%M} UTC): "
+                  f"{k.removed} {k.unit}{of_items}, {k.files} files, {_size(k.bytes)}"
+                  + (f" ({also})" if also else "") + (f"; kept {k.kept}: {k.kept_why}" if k.kept else ""),
+                  highlight=False, soft_wrap=True)
