@@ -46,6 +46,7 @@ class MaildirWriter:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)  # Maildir creates only the last level
         self._box = mailbox.Maildir(self.path, create=True)
         self._present = existing_message_ids(self._box)
         self.delivered = 0

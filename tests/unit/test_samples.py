@@ -78,7 +78,7 @@ def test_cli_twice_writes_identical_eml_files_and_expectations(tmp_path):
 
 
 def test_cli_maildir_delivers_unread_messages_once(tmp_path):
-    box_path = tmp_path / "Maildir"
+    box_path = tmp_path / "data" / "mailbox" / "tonk"  # parents created too
     args = ["generate", "--count", "4", "--seed", "5", "--maildir", str(box_path), "--expect",
             str(tmp_path / "expect.json")]
     assert main(args) == 0
