@@ -25,6 +25,8 @@ Rules that hold whatever the periods are:
   else under `runs/` is never touched. A run that still holds its bot's lock is skipped.
 - A run report embeds screenshots, so after its failure artefacts go the report is rebuilt
   from the database (or removed, when its run is not in the database).
+- Rows of closed items go first (their files with them, by the same rule), so no `purged` events
+  are written on items about to be deleted; then raw inputs, documents, run folders, artefacts.
 - `dry_run` reports the same counts and writes nothing.
 """
 
@@ -129,9 +131,10 @@ def purge(db: Database, settings: Settings, *, dry_run: bool = False,
         results[kind] = KindResult(kind=kind, days=days, cutoff=now - timedelta(days=days), unit=unit)
         return results[kind]
 
+    # rows first: an item about to be deleted needs no `purged` events on its documents
+    _purge_items(db, blobs, result("closed_items", "items"), plan=plan, dry_run=dry_run)
     _purge_documents(db, blobs, result("raw_inputs", "documents"), raw=True, plan=plan, dry_run=dry_run, now=now)
     _purge_documents(db, blobs, result("documents", "documents"), raw=False, plan=plan, dry_run=dry_run, now=now)
-    _purge_items(db, blobs, result("closed_items", "items"), plan=plan, dry_run=dry_run)
     _purge_run_folders(db, settings, result("run_logs", "run folders"), plan=plan, dry_run=dry_run, now=now)
     _purge_failure_artefacts(db, settings, result("failure_artefacts", "attempt folders"), plan=plan,
                              dry_run=dry_run)
@@ -374,6 +377,8 @@ def _purge_failure_artefacts(db: Database, settings: Settings, result: KindResul
                 continue
             for attempt in attempts:
                 files, size, newest = _tree(attempt)
+                if newest is None:  # no file yet: dated by the folder itself (it may be being written)
+                    newest = datetime.fromtimestamp(attempt.lstat().st_mtime, UTC)
                 if newest is not None and newest >= result.cutoff:
                     continue
                 result.removed += 1

@@ -126,10 +126,9 @@ def world(any_db: Database, tmp_path: Path) -> World:
 
 def test_raw_inputs_of_items_closed_longer_than_their_period_go(world: World) -> None:
     result = world.run()["raw_inputs"]
-    # closed more than 10 days ago: I1 (40), I2 (15), I4 (70): their raw documents, each its own blob
-    assert (result.removed, result.files) == (3, 3)
-    assert result.bytes == len(BLOBS["RAW1"]) + len(BLOBS["RAW2"]) + len(BLOBS["RAW4"])  # 10*1 + 10*2 + 10*4
-    assert result.bytes == 70
+    # closed more than 10 days ago: I1 (40), I2 (15); I4 (70) went whole as a closed item, first
+    assert (result.removed, result.files) == (2, 2)
+    assert result.bytes == len(BLOBS["RAW1"]) + len(BLOBS["RAW2"]) == 30  # 10*1 + 10*2
     assert not any(world.has_blob(n) for n in ("RAW1", "RAW2", "RAW4"))
     assert world.keys("I2")[0] is None and world.keys("I2")[1] is not None  # I2's attachment: 15 < 20 days
 
@@ -184,11 +183,12 @@ def test_closed_items_go_with_their_events_documents_and_keys(world: World) -> N
     with world.db.session() as s:
         events = s.scalar(sa.select(sa.func.count()).select_from(EventRow).where(EventRow.item_id == i4))
     result = world.run()["closed_items"]
-    # closed more than 60 days ago: I4 only (resolved 70 days ago); its 2 events were received-as-failed
-    # and resolved_by_hand, plus the raw_inputs purge event written a moment earlier in this purge
+    # closed more than 60 days ago: I4 only (resolved 70 days ago): 2 events (received as failed,
+    # resolved_by_hand), 1 document whose file RAW4 (40 bytes) no other document uses
     assert events == 2
-    assert (result.removed, result.detail) == (1, {"events": 3, "documents": 1})
-    assert (result.files, result.bytes) == (0, 0)  # RAW4's file went already, as a raw input
+    assert (result.removed, result.detail) == (1, {"events": 2, "documents": 1})
+    assert (result.files, result.bytes) == (1, 40)
+    assert not world.has_blob("RAW4")
     with world.db.session() as s:
         for table, column in ((WorkItemRow, WorkItemRow.id), (EventRow, EventRow.item_id),
                               (DocumentRow, DocumentRow.item_id), (KeyRow, KeyRow.item_id)):
@@ -305,8 +305,8 @@ def test_a_dry_run_counts_the_same_and_changes_nothing(folders: World) -> None:
     real = folders.run()
     counts = [(k.kind, k.removed, k.files, k.bytes, k.kept) for k in real.kinds]
     assert [(k.kind, k.removed, k.files, k.bytes, k.kept) for k in dry.kinds] == counts
-    assert counts == [("raw_inputs", 3, 3, 70, 0), ("documents", 1, 0, 0, 1), ("failure_artefacts", 1, 2, 110, 2),
-                      ("run_logs", 1, 5, 185, 1), ("closed_items", 1, 0, 0, 0)]
+    assert counts == [("raw_inputs", 2, 2, 30, 0), ("documents", 1, 0, 0, 1), ("failure_artefacts", 1, 2, 110, 2),
+                      ("run_logs", 1, 5, 185, 1), ("closed_items", 1, 1, 40, 0)]
 
 
 def test_a_second_purge_finds_nothing_more(folders: World) -> None:
@@ -325,14 +325,18 @@ def test_cli_purge_prints_counts_and_bytes_per_kind(folders: World, tmp_path: Pa
                                   "runs_dir": str(folders.settings.runs_dir), "database_url": folders.db.url,
                                   "retention": PERIODS.model_dump()}), encoding="utf-8")
     monkeypatch.setenv("SOFTBOT_CONFIG", str(config))
-    # the command uses the real clock (years after 2021): everything closed or unlocked is old by now
+    # the command uses the real clock (years after 2021): every closed item is old enough to go whole
     result = CliRunner().invoke(app, ["purge", "--dry-run", "--json"])
     assert result.exit_code == 0, result.output
     kinds = {k["kind"]: k for k in json.loads(result.stdout)["kinds"]}
-    assert kinds["raw_inputs"]["removed"] == 3 and kinds["raw_inputs"]["bytes"] == 70
-    assert kinds["closed_items"]["removed"] == 3  # I1, I2, I4
+    # I1, I2, I4 with 5 documents; files RAW1, RAW2, RAW4 (10 + 20 + 40); SHARED stays for I3;
+    # events: I1 and I2 received, reserved, completed (3 + 3), I4 received as failed, resolved (2) = 8
+    assert (kinds["closed_items"]["removed"], kinds["closed_items"]["documents"]) == (3, 5)
+    assert (kinds["closed_items"]["files"], kinds["closed_items"]["bytes"]) == (3, 70)
+    assert kinds["raw_inputs"]["removed"] == 0
     table = CliRunner().invoke(app, ["purge", "--dry-run"])
     assert table.exit_code == 0, table.output
-    assert "dry run: nothing removed" in table.output and "raw_inputs           10 days (before " in table.stdout
-    assert "3 documents of 3 items, 3 files, 70 bytes" in table.stdout
+    assert "dry run: nothing removed" in table.stdout and "raw_inputs           10 days (before " in table.stdout
+    assert "closed_items         60 days (before " in table.stdout
+    assert "3 items, 3 files, 70 bytes (events 8, documents 5)" in table.stdout
     assert folders.queue.get(folders.ids["I1"]).documents[0].storage_key is not None  # dry: untouched
