@@ -41,8 +41,12 @@ _SHARED: list[Any] = [
 ]
 
 
-def configure(level: str = "INFO", console: bool = True) -> None:
-    """Set up structlog over stdlib logging with a console handler (stderr). Idempotent."""
+def configure(level: str = "INFO", console: bool = True, console_level: str = "WARNING") -> None:
+    """Set up structlog over stdlib logging with a console handler (stderr). Idempotent.
+
+    Run log files get every line from `level` up; the console only from `console_level` up
+    (a command prints its own summary), unless a command asks for more (`--verbose`).
+    """
     structlog.configure(
         processors=[*_SHARED, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
@@ -56,6 +60,7 @@ def configure(level: str = "INFO", console: bool = True) -> None:
     if console:
         handler = logging.StreamHandler(sys.stderr)
         handler.name = "softbot-console"
+        handler.setLevel(console_level)
         handler.setFormatter(structlog.stdlib.ProcessorFormatter(
             processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
                         structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())],

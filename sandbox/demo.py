@@ -55,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     python = sys.executable
     args.sandbox_dir.mkdir(parents=True, exist_ok=True)
     maildir = args.data_dir / "mailbox" / "tonk"
+    maildir.parent.mkdir(parents=True, exist_ok=True)
     case_db = args.sandbox_dir / "casesystem.db"
     expected = args.sandbox_dir / "expected.json"
     port = free_port()

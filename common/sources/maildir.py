@@ -28,6 +28,7 @@ class MaildirSource:
         self.name = name
         self.path = path
         self.processed_folder = processed_folder
+        path.parent.mkdir(parents=True, exist_ok=True)
         self._box = mailbox.Maildir(path, factory=None, create=True)
 
     def read(self) -> Iterator[Incoming]:

@@ -1,0 +1,110 @@
+"""The TONK consumer: judge a work item, then register it in the case system through its UI.
+
+Per item: the intake checks and pre-assessment (`tonk_bot.intake.evaluate`, the same code
+path as `softbot assess tonk`), then, when there are no findings, `register_case` drives
+the case system (exactly once: it looks the zaak up by extern kenmerk first, and the
+work item records "submission started" right before the click that creates a zaak).
+Findings raise a BusinessException (to a caseworker at once, every finding listed).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from common.bot import ItemOutcome, ItemSteps
+from common.browser import BrowserSession
+from common.errors import BusinessException, ConfigError, SystemException
+from common.runs import RunContext
+from common.workqueue import WorkItem
+from tonk_bot.case_draft import case_draft, documents_of
+from tonk_bot.casesystem.registration import CaseSystemAccount, register_case
+from tonk_bot.duplicates import QueueDuplicates
+from tonk_bot.intake import IntakeResult, evaluate
+from tonk_bot.model import DocumentRef
+from tonk_bot.options import tonk_options
+from tonk_bot.policy import Policy, load_policies, select_policy
+from tonk_bot.portal_mail import AMSTERDAM
+from tonk_bot.producer import CHANNEL_MAIL, CHANNEL_PORTAL
+
+
+def date_received(item: WorkItem) -> date:
+    """The date received (Europe/Amsterdam) the producer recorded; a caseworker may correct it.
+
+    Raises:
+        BusinessException("received_unknown"): no date could be determined at intake.
+    """
+    text = item.corrections.get("received") or item.payload.get("received")
+    if text:
+        return date.fromisoformat(str(text))
+    if item.received_at is not None:
+        return item.received_at.astimezone(AMSTERDAM).date()
+    raise BusinessException("received_unknown", "De datum van ontvangst is onbekend; vul die in bij 'received'.",
+                            [{"code": "received_unknown", "field": "received", "value": None,
+                              "message": "Datum van ontvangst onbekend."}])
+
+
+def document_refs(item: WorkItem) -> list[DocumentRef]:
+    """The item's typed attachments, as the intake checks see them."""
+    return [DocumentRef(type=d.document_type, filename=d.filename) for d in item.documents
+            if d.role == "attachment" and d.document_type]
+
+
+class TonkConsumer:
+    """Processes TONK work items in one worker thread (one browser, started at the first item).
+
+    Raises (from the constructor): ConfigError for invalid options, policies, or a missing
+    case-system password environment variable.
+    """
+
+    def __init__(self, ctx: RunContext) -> None:
+        options = tonk_options(ctx.options)
+        casesystem = ctx.bot_settings.casesystem
+        if casesystem is None:
+            raise ConfigError("config.invalid", f"bots.{ctx.bot}.casesystem: the case system is not configured")
+        self._ctx = ctx
+        self._municipality = options.municipality
+        self._policies: list[Policy] = load_policies(options.policies_dir)
+        self._account = CaseSystemAccount(url=casesystem.url, username=casesystem.username,
+                                          password=casesystem.password())
+        self._browser = BrowserSession(ctx.settings.browser)
+
+    def judge(self, item: WorkItem, duplicates: QueueDuplicates | None) -> tuple[IntakeResult, date]:
+        """Checks and pre-assessment of `item` (the fields with a caseworker's corrections)."""
+        received = date_received(item)
+        policy = select_policy(self._policies, received, self._municipality)
+        return evaluate(item.fields, document_refs(item), received, policy, duplicates), received
+
+    def process(self, item: WorkItem, steps: ItemSteps) -> ItemOutcome:
+        result, received = self.judge(item, QueueDuplicates(steps.queue, item.id))
+        if result.findings:
+            findings = [f.as_dict() for f in result.findings]
+            summary = "; ".join(f.message for f in result.findings)
+            raise BusinessException(findings[0]["code"], f"De aanvraag kan zo niet geregistreerd worden: {summary}",
+                                    findings)
+        assert result.application is not None and result.assessment is not None
+        try:
+            documents = documents_of(item, self._ctx.blobs)
+        except FileNotFoundError as exc:
+            raise SystemException("document.missing", str(exc)) from exc
+        channel = item.channel if item.channel in (CHANNEL_PORTAL, CHANNEL_MAIL) else CHANNEL_PORTAL
+        draft = case_draft(item, result.application, received, channel, result.note() or "", documents)
+        browser = self._browser.start()
+        browser.item_started()
+        registration = register_case(browser.page, draft, before_submit=lambda: steps.mark_submission_started(),
+                                     account=self._account)
+        browser.item_finished()
+        return ItemOutcome(
+            result={"zaak": registration.zaak_number, "created": registration.created,
+                    "uploaded": registration.uploaded,
+                    "assessment": result.assessment.model_dump(mode="json")},
+            result_ref=registration.zaak_number)
+
+    def reset(self) -> None:
+        self._browser.reset()
+
+    def capture_failure(self, folder: Path) -> list[Path]:
+        return self._browser.capture_failure(folder) if self._browser.found else []
+
+    def close(self) -> None:
+        self._browser.close()
