@@ -239,7 +239,8 @@ def _render(settings: Settings, figures: RunFigures, outcomes: pd.DataFrame, ite
     system_ids = [int(i) for i in export.loc[export["outcome"] == "system", "item_id"]]
     system = [{"item_id": i, "reference": export.loc[export["item_id"] == i, "reference"].iloc[0],
                "codes": export.loc[export["item_id"] == i, "reason_codes"].iloc[0],
-               "attempts": [_attempt_view(a, folder, embed=True) for a in attempts.get(i, [])]}
+               # the last attempt's screenshot embedded (what the item failed on); earlier ones linked
+               "attempts": [_attempt_view(a, folder, embed=a is attempts[i][-1]) for a in attempts.get(i, [])]}
               for i in system_ids]
     others = [{"item_id": i, "outcome": (export.loc[export["item_id"] == i, "outcome"].tolist() or ["?"])[0],
                "attempts": [_attempt_view(a, folder, embed=False) for a in found]}

@@ -161,23 +161,25 @@ def item_outcomes(events: pd.DataFrame) -> pd.DataFrame:
     frame = frame[frame["kind"] != "duplicate"]
     if frame.empty:
         return pd.DataFrame(columns=ITEM_OUTCOME_COLUMNS)
-    records = []
-    for (run_id, item_id), group in frame.groupby(["run_id", "item_id"], sort=True):
-        ends = group[group["kind"].isin(_ENDS)]
-        starts = group[group["kind"] == "start"]
-        retries = int((group["kind"] == "retry").sum())
-        if not ends.empty:
-            last = ends.iloc[-1]
-            outcome, codes, ended = last["kind"], list(last["codes"]), last["at"]
-        elif not starts.empty:
-            outcome, codes, ended = "unfinished", [], None
-        else:
-            outcome, codes, ended = "received", [], None
-        started = starts.iloc[0]["at"] if not starts.empty else None
-        duration = (ended - started).total_seconds() if started is not None and ended is not None else None
-        records.append((run_id, int(item_id), outcome, codes, started, ended, duration, len(starts) + retries,
-                        retries))
-    return pd.DataFrame.from_records(records, columns=ITEM_OUTCOME_COLUMNS)
+    keys = ["run_id", "item_id"]
+    out = frame[keys].drop_duplicates().set_index(keys)
+    ends = frame[frame["kind"].isin(_ENDS)].groupby(keys).tail(1).set_index(keys)  # events are in id order
+    starts = frame[frame["kind"] == "start"].groupby(keys)["at"].agg(["first", "size"])
+    retries = frame[frame["kind"] == "retry"].groupby(keys).size()
+    out["outcome"] = ends["kind"]
+    out["codes"] = ends["codes"]
+    out["started_at"] = starts["first"]
+    out["ended_at"] = ends["at"]
+    out["retries"] = retries.reindex(out.index, fill_value=0).astype(int)
+    out["attempts"] = starts["size"].reindex(out.index, fill_value=0).astype(int) + out["retries"]
+    started = out["started_at"].notna()
+    out["outcome"] = out["outcome"].where(out["outcome"].notna(), started.map({True: "unfinished", False: "received"}))
+    out["codes"] = [list(c) if isinstance(c, list) else [] for c in out["codes"]]
+    seconds = (out["ended_at"] - out["started_at"]).dt.total_seconds()
+    out["duration_seconds"] = seconds.astype(object).where(seconds.notna(), None)
+    out = out.reset_index().sort_values(keys, kind="stable").reset_index(drop=True)
+    out["item_id"] = out["item_id"].astype(int)
+    return out[ITEM_OUTCOME_COLUMNS]
 
 
 def event_counts(events: pd.DataFrame) -> pd.DataFrame:

@@ -242,7 +242,11 @@ def test_html_embeds_each_system_failure_screenshot_and_names_page_and_trace(
         sqlite_db: Database, sqlite_built: HandBuilt) -> None:
     html = build_report(sqlite_db, sqlite_built.settings, "R1").read_text(encoding="utf-8")
     d = sqlite_built.ids["D"]
-    assert html.count("data:image/png;base64," + base64.b64encode(PNG).decode()) == 3  # D's 3 attempts
+    # the screenshot of D's last attempt (what it failed on) is embedded; the two before are linked
+    assert html.count("data:image/png;base64," + base64.b64encode(PNG).decode()) == 1
+    assert html.index("data:image/png") > html.index("<b>attempt 3</b>")
+    for n in (1, 2):
+        assert f'<a href="failures/{d}/attempt-{n}/screenshot.png">' in html
     for n in (1, 2, 3):
         assert f'<a href="failures/{d}/attempt-{n}/page.html">' in html
         trace = (sqlite_built.run_folder / "failures" / str(d) / f"attempt-{n}" / "trace.zip").resolve()
