@@ -21,9 +21,11 @@ def purge_command(
 ) -> None:
     """Remove personal data kept longer than its retention period (retention: in config/softbot.yaml).
 
-    Raw inputs and attachments of closed (done/resolved) items, failure artefacts, run folders, and
-    rows of closed items. Items in the exception queue (failed), pending or in progress are never
-    touched. Prints per kind how much was removed (count, files, bytes).
+    Raw inputs, attachments and rows of closed (done/resolved) items; failure artefacts; run folders.
+
+    Failed, pending and in-progress items (the exception queue) are never touched.
+
+    Prints per kind what was removed: count, files, bytes.
     """
     conf = settings()
     with database(conf) as db:

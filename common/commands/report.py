@@ -23,7 +23,8 @@ def report(
 ) -> None:
     """(Re)build runs/<run-id>/report.html, items.csv and items.xlsx, and print the headline figures.
 
-    The report is built from the work queue's events; rebuilding it is always safe.
+    Built from the work queue's events: rebuilding is always safe.
+
     Exit 2 when the run is unknown or its folder is gone.
     """
     if bool(run_id) == latest:
