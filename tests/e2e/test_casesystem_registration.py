@@ -263,3 +263,14 @@ def test_an_expired_session_without_an_account_is_a_system_exception(
                       before_submit=lambda: None)
 
     assert raised.value.code == "casesystem.session_expired"
+
+
+def test_a_server_error_page_is_a_system_exception(page: Page, casesystem: RunningCaseSystem, tmp_path: Path) -> None:
+    casesystem.set_faults(error_rate=1.0)
+
+    with pytest.raises(SystemException) as raised:
+        register_case(page, draft(tmp_path, "OF-SRVERR", initiator=person(BSN_CELIK, "Ayşe", "Çelik")),
+                      before_submit=lambda: None, account=account(casesystem))
+
+    assert raised.value.code == "casesystem.server_error"
+    assert "Er is een fout opgetreden" in raised.value.message
