@@ -144,6 +144,26 @@ class BotSettings(_Strict):
     options: dict[str, Any] = {}
 
 
+class AlertSettings(_Strict):
+    """Mail to an administrator when a run fails or an exception waits too long (sent by the scheduler).
+
+    Alerts are off while `smtp_host` or `to` is empty. The SMTP password comes from `password_env`.
+    """
+
+    smtp_host: str | None = None
+    smtp_port: int = Field(587, gt=0, lt=65536)
+    security: Literal["starttls", "tls", "none"] = Field("starttls", description="tls: implicit TLS (port 465)")
+    username: str | None = None
+    password_env: str | None = Field(None, description="environment variable holding the SMTP password")
+    from_address: str = "softbot@localhost"
+    to: list[str] = []
+    exception_age_days: int = Field(5, ge=1, description="alert when a failed item waits longer than this")
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.smtp_host and self.to)
+
+
 class Settings(BaseSettings):
     """All of softbot's settings.
 
@@ -160,6 +180,7 @@ class Settings(BaseSettings):
     retention: RetentionSettings = RetentionSettings()
     limits: LimitSettings = LimitSettings()
     bots: dict[str, BotSettings] = {}
+    alerts: AlertSettings = AlertSettings()
 
     @classmethod
     def settings_customise_sources(
