@@ -311,7 +311,9 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: python -m common.browser check", file=sys.stderr)
         return 2
     from common.config import load_settings
+    from common.logging import configure
 
+    configure(level="WARNING")  # the one line below is the answer; log lines go to stderr
     try:
         settings = load_settings().browser
     except ConfigError as exc:
