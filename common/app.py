@@ -88,8 +88,7 @@ def run_once(settings: Settings, db: Database, name: str, *, trigger: str = "cli
                         on_record=on_record)
             if consume_items and not ctx.stop.is_set():
                 _consume_with(ctx, bot, idle_exit=True)
-    assert ctx.summary is not None
-    return ctx.summary
+    return _closed(ctx)
 
 
 def work(settings: Settings, db: Database, name: str, *, trigger: str = "cli",
@@ -101,5 +100,18 @@ def work(settings: Settings, db: Database, name: str, *, trigger: str = "cli",
             ctx.stop = stop
         with stop_on_signals(ctx.stop):
             _consume_with(ctx, bot, idle_exit=False)
+    return _closed(ctx)
+
+
+def _closed(ctx: RunContext) -> dict[str, Any]:
+    """After the run closed: build its report (a failed report is logged, never fails the run)."""
+    from common.reports import ReportError, build_report
+
     assert ctx.summary is not None
+    try:
+        ctx.summary["report"] = str(build_report(ctx.db, ctx.settings, ctx.run_id))
+    except ReportError as exc:
+        log.error("report_failed", code=exc.code, error=exc.message)
+    except Exception as exc:  # noqa: BLE001 - the run itself is recorded; a report bug must not hide that
+        log.error("report_failed", error=repr(exc))
     return ctx.summary

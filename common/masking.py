@@ -17,7 +17,10 @@ MASK = "***"
 
 # a 9-digit run (8 with a leading zero are still 9), optionally grouped by spaces or dots (123.456.782)
 _BSN_IN_TEXT = re.compile(r"(?<![\dA-Za-z])(\d{3}[ .]?\d{3}[ .]?\d{3}|\d{8})(?![\dA-Za-z])")
-_IBAN_IN_TEXT = re.compile(r"\b([A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30})\b", re.IGNORECASE)
+# compact (NL91ABNA0417164300, any case) or grouped by four (NL91 ABNA 0417 1643 00); a last short group
+# must hold a digit, so a following word ("NL91 ABNA 0417 1643 00 ook") is not taken for part of it
+_IBAN_IN_TEXT = re.compile(
+    r"\b((?i:[A-Z]{2}\d{2}[A-Z0-9]{11,30})|[A-Z]{2}\d{2}(?: [A-Z0-9]{4}){2,7}(?: (?=[A-Z0-9]{0,3}\d)[A-Z0-9]{1,4})?)\b")
 
 #: keys whose values are secrets: replaced whole, wherever they appear
 SECRET_KEYS = frozenset({"password", "passwd", "token", "secret", "authorization", "cookie", "client_secret",

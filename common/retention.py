@@ -36,6 +36,7 @@ import os
 import re
 import shutil
 import sys
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -108,6 +109,10 @@ class _Plan:
     removed_folders: set[Path] = field(default_factory=set)
 
 
+#: wall-clock seconds a blob is left alone after it was written or reused (see BlobStore.put)
+BLOB_GRACE_SECONDS = 3600
+
+
 def purge(db: Database, settings: Settings, *, dry_run: bool = False,
           clock: Callable[[], datetime] = utcnow) -> PurgeResult:
     """Apply every retention period of `settings.retention` to `db`, the blob store and the run folders.
@@ -171,7 +176,12 @@ def _delete_blobs(blobs: BlobStore, keys: set[str], result: KindResult, plan: _P
         if not path.exists():
             log.warning("purge_blob_missing", key=key)
             continue
-        size = path.stat().st_size
+        info = path.stat()
+        if time.time() - info.st_mtime < BLOB_GRACE_SECONDS:
+            # a producer may be storing the same bytes for a new item right now (BlobStore.put touches it)
+            result.kept += 1
+            continue
+        size = info.st_size
         if not dry_run:
             blobs.delete(key)
         plan.deleted_keys.add(key)

@@ -30,11 +30,14 @@ class BlobStore:
         self.root = root
 
     def put(self, data: bytes) -> StoredBlob:
-        """Store `data` (idempotent: the same bytes are written once)."""
+        """Store `data` (idempotent: the same bytes are written once; a second put renews the file's mtime,
+        which `softbot purge` respects: it never deletes a blob touched in the last hour)."""
         digest = hashlib.sha256(data).hexdigest()
         key = f"{digest[:2]}/{digest}"
         path = self.root / key
-        if not path.exists():
+        if path.exists():
+            os.utime(path)  # a fresh mtime tells a concurrent purge that this blob is being reused
+        else:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
             try:

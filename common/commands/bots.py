@@ -178,4 +178,6 @@ def print_summary(summary: dict[str, Any]) -> None:
         out.print(f"    [red]{item['outcome']:<8}[/] item {item['item_id']:>5}  {item['reference']}  "
                   f"{', '.join(item['codes'])}")
     out.print(f"  run folder: {summary['folder']}")
+    if summary.get("report"):
+        out.print(f"  report: {summary['report']}")
 

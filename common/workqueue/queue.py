@@ -229,7 +229,8 @@ class WorkQueue:
             row = self._leased(s, item_id, owner)
             self._update(s, item_id, row.version, State.IN_PROGRESS, State.FAILED, actor=owner, run_id=run_id,
                          reason=failure.codes[0] if failure.codes else failure.kind.value,
-                         details={"kind": failure.kind.value, "codes": failure.codes, **(details or {})},
+                         details={"kind": failure.kind.value, "codes": failure.codes, "message": failure.message,
+                                  **(details or {})},
                          failure_kind=failure.kind.value, reason_codes=list(failure.codes),
                          message=failure.message, findings=list(failure.findings),
                          lease_owner=None, lease_expires_at=None)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from common.logging import bound, ensure_configured, get_logger, run_log_file
 from common.masking import mask_bsn, mask_finding, mask_iban, mask_mapping, mask_text
 
@@ -21,6 +23,15 @@ def test_free_text_masks_bsn_and_iban_but_not_zaak_numbers_or_amounts() -> None:
     text = "BSN 111222333, rekening NL91ABNA0417164300, zaak ZAAK-2021-0000000123, huur 1234,56"
     assert mask_text(text) == ("BSN *****2333, rekening NL91 **** **** **43 00, zaak ZAAK-2021-0000000123, "
                                "huur 1234,56")
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    ("IBAN NL91ABNA0417164300 ook niet", "IBAN NL91 **** **** **43 00 ook niet"),
+    ("IBAN NL91 ABNA 0417 1643 00 ook niet", "IBAN NL91 **** **** **43 00 ook niet"),
+    ("iban nl91abna0417164300.", "iban NL91 **** **** **43 00."),
+])
+def test_an_iban_is_masked_without_swallowing_the_words_after_it(text: str, masked: str) -> None:
+    assert mask_text(text) == masked
 
 
 def test_mapping_masks_secrets_by_key_and_personal_fields() -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -77,6 +78,13 @@ class World:
         return [e.reason for e in self.queue.history(self.ids[name])]
 
 
+def age_blobs(root: Path, days: float = 2) -> None:
+    """Date every blob file `days` back in wall-clock time (purge leaves blobs touched in the last hour)."""
+    past = time.time() - days * 86400
+    for path in root.glob("*/*"):
+        os.utime(path, (past, past))
+
+
 def _docs(*names: str) -> list[NewDocument]:
     return [NewDocument(role="raw" if name.startswith("RAW") else "attachment", filename=f"{name}.bin",
                         data=BLOBS[name], content_type="application/pdf") for name in names]
@@ -114,6 +122,7 @@ def make_world(db: Database, tmp_path: Path) -> World:
     ids["I6"] = queue.add(NewItem(reference="I6", payload={}, documents=_docs("RAW6"), priority=9),
                           actor="p").item_id
     assert queue.reserve("w", lease_seconds=60, max_attempts=3).id == ids["I6"]  # stays in progress
+    age_blobs(blobs.root)
     return World(db=db, settings=settings, queue=queue, blobs=blobs, ids=ids)
 
 
@@ -152,9 +161,19 @@ def test_a_shared_file_goes_with_the_last_document_using_it(sqlite_db: Database,
         item_id = queue.add(NewItem(reference=ref, payload={}, documents=_docs("SHARED")), actor="p").item_id
         queue.reserve("w", lease_seconds=60, max_attempts=3)
         queue.complete(item_id, "w", result={}, result_ref=None)
+    age_blobs(tmp_path / "data" / "blobs")
     result = purge(sqlite_db, settings, clock=clock_now)["documents"]
     assert (result.removed, result.files, result.bytes) == (2, 1, len(BLOBS["SHARED"]))  # 2 rows, 1 file of 70
     assert not list((tmp_path / "data" / "blobs").glob("*/*"))
+
+
+def test_a_file_a_producer_just_stored_again_is_kept_though_its_old_rows_go(world: World) -> None:
+    # a new application arrives with the same bytes as I1's raw input while the purge runs: the
+    # producer's put() renews the file's mtime before its row is committed, so the file must stay
+    world.blobs.put(BLOBS["RAW1"])
+    result = world.run()["raw_inputs"]
+    assert (result.removed, result.files) == (2, 1)  # both rows go; RAW2's file goes, RAW1's stays
+    assert world.has_blob("RAW1") and not world.has_blob("RAW2")
 
 
 def test_purged_documents_leave_an_event_on_their_item(world: World) -> None:

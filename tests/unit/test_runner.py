@@ -133,6 +133,8 @@ def test_run_once_registers_retries_and_sends_failures_to_a_human(tmp_path: Path
     assert sorted(p.name for p in (run / "failures" / "4").iterdir()) == ["attempt-1", "attempt-2", "attempt-3"]
     assert (run / "failures" / "4" / "attempt-3" / "error.txt").read_text().startswith("SystemException")
     assert json.loads((run / "summary.json").read_text())["counts"]["done"] == 2
+    assert summary["report"] == str(run / "report.html")
+    assert (run / "items.csv").read_text(encoding="utf-8").count("\n") == 7  # header + 6 items
     lines = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
     assert {line["run_id"] for line in lines} == {summary["run_id"]}
     assert any(line["event"] == "item_retry" and line.get("item_id") == 3 for line in lines)
