@@ -35,7 +35,8 @@ app = typer.Typer(
 def _global(
     config: Path = typer.Option(None, "--config", "-c", envvar="SOFTBOT_CONFIG",
                                 help="Settings file (default: config/softbot.yaml)."),
-    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show every log line on the console (default: warnings and errors; the run's log.jsonl has all)."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show every log line on the console (default: "
+                                 "warnings and errors; the run's log.jsonl has all)."),
 ) -> None:
     if config is not None:
         os.environ["SOFTBOT_CONFIG"] = str(config)
