@@ -12,10 +12,11 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import Counter
+from contextlib import ExitStack
 from pathlib import Path
 
 from sandbox.samples.generator import iter_samples
-from sandbox.samples.writers import MaildirWriter, write_eml, write_expectations, write_portal_submission
+from sandbox.samples.writers import ExpectationWriter, MaildirWriter, write_eml, write_portal_submission
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -61,15 +62,21 @@ def _generate(args: argparse.Namespace) -> int:
         return 2
     maildir = MaildirWriter(args.maildir) if args.maildir else None
     emls = portal = 0
-    expectations = []
-    for sample in samples:  # one at a time: 10,000 samples never sit in memory together
-        if maildir:
-            maildir.add(sample)
-        if args.eml_dir:
-            emls += write_eml(sample, args.eml_dir)
-        if args.portal_dir:
-            portal += write_portal_submission(sample, args.portal_dir)
-        expectations.append(sample.expectation)
+    outcomes: Counter[str] = Counter()
+    with ExitStack() as stack:
+        expect = (stack.enter_context(ExpectationWriter(args.expect, seed=args.seed, count=args.count,
+                                                        faulty_share=args.faulty_share))
+                  if args.expect else None)
+        for sample in samples:  # one at a time: 10,000 samples never sit in memory together
+            if maildir:
+                maildir.add(sample)
+            if args.eml_dir:
+                emls += write_eml(sample, args.eml_dir)
+            if args.portal_dir:
+                portal += write_portal_submission(sample, args.portal_dir)
+            if expect:
+                expect.add(sample.expectation)
+            outcomes[str(sample.expectation["expected"])] += 1
     if maildir:
         print(f"maildir {args.maildir}: {maildir.delivered} delivered, {maildir.skipped} already there")
     if args.eml_dir:
@@ -77,10 +84,7 @@ def _generate(args: argparse.Namespace) -> int:
     if args.portal_dir:
         print(f"portal-dir {args.portal_dir}: {portal} submissions")
     if args.expect:
-        write_expectations(expectations, args.expect, seed=args.seed, count=args.count,
-                           faulty_share=args.faulty_share)
         print(f"expectations {args.expect}")
-    outcomes = Counter(str(e["expected"]) for e in expectations)
     print("samples: " + ", ".join(f"{n} {outcome}" for outcome, n in sorted(outcomes.items())))
     return 0
 

@@ -18,6 +18,7 @@ import os
 from collections.abc import Iterable
 from email.parser import BytesHeaderParser
 from pathlib import Path
+from typing import IO
 
 from sandbox.samples.generator import Sample
 
@@ -123,17 +124,43 @@ def write_portal_dir(samples: Iterable[Sample], path: Path) -> int:
     return sum(write_portal_submission(sample, path) for sample in samples)
 
 
-def expectation_document(expectations: list[dict[str, object]], *, seed: int, count: int,
-                         faulty_share: float) -> dict[str, object]:
-    """The expectation file's content: `{"format", "seed", "count", "faulty_share", "samples": [...]}`."""
-    return {"format": EXPECTATION_FORMAT, "seed": seed, "count": count, "faulty_share": faulty_share,
-            "samples": expectations}
+class ExpectationWriter:
+    """Writes the expectation file one sample at a time (UTF-8 JSON, names unescaped):
+    `{"format", "seed", "count", "faulty_share", "samples": [...]}`. Use as a context manager;
+    the file is complete (valid JSON) once the block ends without error."""
+
+    def __init__(self, path: Path, *, seed: int, count: int, faulty_share: float) -> None:
+        self.path = Path(path)
+        self._header = {"format": EXPECTATION_FORMAT, "seed": seed, "count": count, "faulty_share": faulty_share}
+        self._handle: IO[str] | None = None
+        self._written = 0
+
+    def __enter__(self) -> ExpectationWriter:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._handle = self.path.open("w", encoding="utf-8")
+        head = json.dumps(self._header, ensure_ascii=False)
+        self._handle.write(head[:-1] + ', "samples": [\n')
+        return self
+
+    def add(self, expectation: dict[str, object]) -> None:
+        """Append one sample's expectation."""
+        if self._handle is None:
+            raise RuntimeError("ExpectationWriter.add outside its with-block")
+        if self._written:
+            self._handle.write(",\n")
+        self._handle.write(json.dumps(expectation, ensure_ascii=False, indent=2))
+        self._written += 1
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._handle is not None:
+            self._handle.write("\n]}\n")
+            self._handle.close()
+            self._handle = None
 
 
-def write_expectations(samples: Iterable[Sample] | list[dict[str, object]], path: Path, *, seed: int, count: int,
+def write_expectations(samples: Iterable[Sample], path: Path, *, seed: int, count: int,
                        faulty_share: float) -> None:
-    """Write the expectation file (UTF-8 JSON, names unescaped) from samples or their expectations."""
-    expectations = [s if isinstance(s, dict) else s.expectation for s in samples]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    document = expectation_document(expectations, seed=seed, count=count, faulty_share=faulty_share)
-    path.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    """Write the expectation file for `samples` (see `ExpectationWriter`)."""
+    with ExpectationWriter(path, seed=seed, count=count, faulty_share=faulty_share) as writer:
+        for sample in samples:
+            writer.add(sample.expectation)
