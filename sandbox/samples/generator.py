@@ -34,6 +34,10 @@ did, never from a check of the robot:
 
 Human samples: `not_an_application` for others, `unreadable` for scans (field null).
 Their `reference` is the `MAIL-` reference of tonk-form.md; match them by `message_id`.
+`received` is the portal's `submitted_at` to the second; the portal e-mail shows it to the
+minute, so compare `received_date`. A channel-3 mail has no `Bijlage` lines: the document
+types recorded for it are the ones the citizen meant (their filenames say so, e.g.
+`paspoort ...`, `loonstrook januari 2020`); a reader that cannot tell must leave it to a human.
 """
 
 from __future__ import annotations
