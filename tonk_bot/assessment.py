@@ -241,15 +241,17 @@ def _amount(fig: Figures, policy: Policy, costs: Decimal,
         assert d is not None
         if d.of == "income":
             draagkracht = cents(d.share * new)
-            how = f"draagkracht {_share_text(d.share)} van {format_euro(new)} = {format_euro(draagkracht)}"
+            basis = f"{_share_text(d.share)} van {format_euro(new)}"
         else:
             assert d.norms is not None and household is not None
             norm = d.norms[household]
             above = max(ZERO, new - norm)
             draagkracht = cents(d.share * above)
-            how = (f"draagkracht {_share_text(d.share)} van het inkomen boven de norm "
-                   f"({format_euro(new)} - {format_euro(norm)} = {format_euro(above)}) = {format_euro(draagkracht)}")
-        return costs - draagkracht, draagkracht, f"woonkosten {format_euro(costs)} - {how}"
+            basis = (f"{_share_text(d.share)} van het inkomen boven de norm: {format_euro(new)} - "
+                     f"{format_euro(norm)} = {format_euro(above)}")
+        return costs - draagkracht, draagkracht, (f"woonkosten {format_euro(costs)} - draagkracht "
+                                                  f"{format_euro(draagkracht)} ({basis}) = "
+                                                  f"{format_euro(costs - draagkracht)}")
     chosen = None
     for band in rule.ratio_bands or []:
         if new == 0 or costs >= band.from_ratio * new:

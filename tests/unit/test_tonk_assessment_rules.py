@@ -157,3 +157,12 @@ def test_assessment_json_has_amounts_as_strings_with_a_dot() -> None:
     assert (data["amount_per_month"], data["amount_total"], data["woonkosten"]) == ("90.00", "270.00", "650.00")
     assert data["outcome"] == "voldoet"
     assert data["months_counted"] == ["2021-07", "2021-08", "2021-09"]
+
+
+def test_the_calculation_shows_the_norm_and_the_draagkracht() -> None:
+    # Elburg, single: 1500 - 1078.70 = 421.30; x 0.50 = 210.65; 800 - 210.65 = 589.35
+    result = run("elburg-2021.yaml", {"inkomen_peilmaand_nieuw": "1500", "huur": "800"})
+    assert result.assessment is not None
+    assert result.assessment.calculation == (
+        "woonkosten € 800,00 - draagkracht € 210,65 (50 % van het inkomen boven de norm: € 1.500,00 - "
+        "€ 1.078,70 = € 421,30) = € 589,35")
