@@ -3,19 +3,25 @@
 Used by the consumer (for each work item) and by `softbot assess tonk` (for a file), so
 both reach the same verdict on the same input:
 
-    result = evaluate(item.fields, documents, received, policy, QueueDuplicates(queue, item.id))
-    if result.findings: ...business exception with every finding...
-    else: ...register the case, with render_note(result.assessment) as the note...
+    received = received_date(item.received_at)
+    policy = select_policy(policies, received, settings.municipality)   # None: finding no_policy
+    result = evaluate(item.fields, document_refs(item.documents), received, policy,
+                      QueueDuplicates(queue, item.id))
+    if result.findings: ...business exception: result.reason_codes, result.finding_dicts()...
+    else: ...register the case, with result.note() as the "Beoordeling robot (advies)" note...
 
 Findings block registration (a caseworker looks); the assessment never does.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
 
+from common.workqueue import Document
 from tonk_bot import checks
 from tonk_bot import findings as f
 from tonk_bot.assessment import Assessment, assess, render_note, resolve_months
@@ -25,6 +31,7 @@ from tonk_bot.form import FIELDS
 from tonk_bot.model import Application, DocumentRef, build_application, figures, read_form
 from tonk_bot.policy import Policy
 
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 _FORM_ORDER = {fld.key: i for i, fld in enumerate(FIELDS)}
 _FORM_ORDER[FIELD_HOUSING_COSTS] = _FORM_ORDER["water"]
 
@@ -49,6 +56,15 @@ class IntakeResult:
     def complete(self) -> bool:
         """True when there are no findings (the application can be registered)."""
         return not self.findings
+
+    @property
+    def reason_codes(self) -> list[str]:
+        """The findings' codes, each once, in order (for the work item's reason codes)."""
+        return list(dict.fromkeys(f.code.value for f in self.findings))
+
+    def finding_dicts(self) -> list[dict[str, Any]]:
+        """The findings as plain dicts with whole values (for the work item's detail view)."""
+        return [f.as_dict() for f in self.findings]
 
     def note(self) -> str | None:
         """The assessment as the case's Dutch note text, or None without an assessment."""
@@ -91,3 +107,24 @@ def evaluate(fields: Mapping[str, object], documents: Sequence[DocumentRef], rec
             for hit in duplicates.find(bsns, inside):
                 found.append(f.possible_duplicate(hit.field, hit.bsn, [hit.other], hit.months))
     return IntakeResult(application=application, findings=found, assessment=assessment)
+
+
+def received_date(received_at: datetime) -> date:
+    """The date received (tonk-form.md): the calendar date in Europe/Amsterdam of an aware moment,
+    e.g. a work item's `received_at` (UTC). ``2021-08-31T22:30Z`` is received on 2021-09-01.
+
+    Raises:
+        ValueError: `received_at` is naive (its zone unknown).
+    """
+    if received_at.tzinfo is None:
+        raise ValueError("received_at is naive; pass an aware datetime")
+    return received_at.astimezone(AMSTERDAM).date()
+
+
+def document_refs(documents: Iterable[Document]) -> list[DocumentRef]:
+    """The typed attachments of a work item (`WorkItem.documents`) as `DocumentRef`s.
+
+    Stored documents without a document type (the raw e-mail, an untyped file) are not
+    application documents and are left out here; they stay with the item.
+    """
+    return [DocumentRef(type=d.document_type, filename=d.filename) for d in documents if d.document_type]

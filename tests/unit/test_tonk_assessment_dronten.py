@@ -120,3 +120,16 @@ def test_dronten_policy_reference_and_assumptions() -> None:
     assert (a.policy.id, a.policy.version, a.policy.municipality) == ("dronten-tonk-2021-q3", 1, "dronten")
     assert len(a.policy.sha256) == 64
     assert any("huurtoeslag" in text for text in a.assumptions)
+
+
+@pytest.mark.parametrize(("huur", "per_month"), [
+    # the edge of the maximum: 1360 - 0.40*1400 = 1360 - 560 = 800.00 exactly: not capped
+    ("1360", "800.00"),
+    # one cent above: 1360.01 - 560 = 800.01 -> capped to 800.00
+    ("1360,01", "800.00"),
+    # one cent below: 1359.99 - 560 = 799.99
+    ("1359,99", "799.99"),
+])
+def test_dronten_edge_of_the_maximum(huur: str, per_month: str) -> None:
+    a = run(POLICY, amounts("2000", "1400", huur=huur)).assessment
+    assert a is not None and f"{a.amount_per_month:.2f}" == per_month
