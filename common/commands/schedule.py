@@ -96,15 +96,17 @@ def list_jobs(file: Path = FILE, as_json: bool = typer.Option(False, "--json")) 
                                     "last_outcome": r.outcome if r.last_run else None,
                                     "last_firing": r.last_firing} for r in rows]}, indent=2))
         return
-    table = Table(title=f"Scheduled jobs ({schedules.path})")
-    for column in ("job", "bot", "runs", "when", "calendar", "next run", "state", "last run", "outcome"):
-        table.add_column(column)
+    zones = sorted({r.job.timezone for r in rows})
+    table = Table(title=f"Scheduled jobs ({schedules.path}; times in {', '.join(zones) or '-'})")
+    table.add_column("job", no_wrap=True)
+    for column in ("bot", "when", "calendar", "next run", "state", "last run"):
+        table.add_column(column, overflow="fold")
     for r in rows:
         upcoming = _when(r.next_run) if r.next_run else ("" if r.paused or not r.job.enabled else "none within a year")
-        last = f"{_when(r.last_run.started_at.astimezone(r.job.zone))}\n{r.last_run.id}" if r.last_run else ""
-        table.add_row(r.job.id, r.job.bot, r.job.runs, f"{r.job.when} ({r.job.timezone})",
+        last = f"{_when(r.last_run.started_at.astimezone(r.job.zone))}: {r.outcome}" if r.last_run else r.outcome
+        table.add_row(r.job.id, f"{r.job.bot} ({r.job.runs})", r.job.when,
                       r.job.calendar.name if r.job.calendar else "always", upcoming,
-                      r.state + (f"\nby {r.paused_by}" if r.paused_by else ""), last, r.outcome)
+                      r.state + (f" by {r.paused_by}" if r.paused_by else ""), last)
     out.print(table)
     for r in rows:
         if r.last_firing and r.last_firing.startswith("skipped"):

@@ -28,10 +28,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.base import BaseTrigger
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
-    StringConstraints,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -44,8 +44,17 @@ from common.scheduler.calendars import WorkingCalendar, dutch_holiday_names, par
 from common.scheduler.triggers import WallClockCronTrigger, interval_trigger, utc_cron
 from common.yamlfile import read_yaml, validation_messages
 
-JOB_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
-JobId = Annotated[str, StringConstraints(pattern=JOB_ID_PATTERN, max_length=50)]  # runs.trigger is 64 chars
+JOB_ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,49}")  # at most 50: runs.trigger (64) holds scheduler:<id>
+
+
+def _check_job_id(value: str) -> str:
+    if not JOB_ID_PATTERN.fullmatch(value):
+        raise ValueError(f"job id {value!r}: use lower-case letters, digits, '-' and '_' (at most 50 characters), "
+                         "e.g. tonk-intake")
+    return value
+
+
+JobId = Annotated[str, AfterValidator(_check_job_id)]
 
 
 def schedules_path() -> Path:

@@ -44,7 +44,7 @@ from common.db import Database, utcnow
 from common.errors import ConfigError, LockHeld, SystemException
 from common.heartbeat import Heartbeat
 from common.locks import extend, holder, release, try_acquire
-from common.logging import bound, get_logger
+from common.logging import get_logger
 from common.scheduler import control
 from common.scheduler.alerts import Alerts
 from common.scheduler.models import JOBSTORE_TABLE
@@ -266,37 +266,37 @@ class SchedulerService:
         """
         job = self.schedules.jobs.get(job_id)
         now = self.clock()
-        with bound(job=job_id):
-            if job is None:
-                log.warning("firing_skipped", reason="no such job in the schedules file")
-                return
-            log.info("firing", bot=job.bot, runs=job.runs, at=now.astimezone(job.zone).isoformat(),
-                     run_now=request_id is not None)
-            reason = self._skip_reason(job, now, manual=request_id is not None)
-            if reason is not None:
-                self._skipped(job, now, reason, request_id)
-                return
-            try:
-                summary = self.run(self.settings, self.db, job.bot, trigger=trigger_name(job_id),
-                                   produce_items=job.produce, consume_items=job.consume, stop=self.stop)
-            except LockHeld as exc:
-                self._skipped(job, now, f"bot busy: {exc.message}", request_id)
-                return
-            except ConfigError as exc:
-                log.error("firing_failed", error=exc.message)
-                self._record(job, now, f"failed: {exc.message}", request_id)
-                return
-            except Exception as exc:  # one crashed run must not stop the scheduler; open_run marked it crashed
-                log.exception("firing_crashed", error=f"{type(exc).__name__}: {exc}")
-                self._record(job, now, f"crashed: {type(exc).__name__}", request_id)
-                self.check_alerts()
-                return
-            run_id, code = summary["run_id"], summary["exit_code"]
-            log.info("firing_finished", run_id=run_id, status=summary.get("status"), exit_code=code)
-            self._record(job, now, f"ran: run {run_id}, {summary.get('status', 'completed')}, exit {code}",
-                         request_id, run_id=run_id)
-            if code != 0:
-                self.check_alerts()
+        if job is None:
+            log.warning("firing_skipped", job=job_id, reason="no such job in the schedules file")
+            return
+        log.info("firing", job=job_id, bot=job.bot, runs=job.runs, at=now.astimezone(job.zone).isoformat(),
+                 run_now=request_id is not None)
+        reason = self._skip_reason(job, now, manual=request_id is not None)
+        if reason is not None:
+            self._skipped(job, now, reason, request_id)
+            return
+        try:
+            summary = self.run(self.settings, self.db, job.bot, trigger=trigger_name(job_id),
+                               produce_items=job.produce, consume_items=job.consume, stop=self.stop)
+        except LockHeld as exc:
+            self._skipped(job, now, f"bot busy: {exc.message}", request_id)
+            return
+        except ConfigError as exc:
+            log.error("firing_failed", job=job_id, bot=job.bot, error=exc.message)
+            self._record(job, now, f"failed: {exc.message}", request_id)
+            return
+        except Exception as exc:  # one crashed run must not stop the scheduler; open_run marked it crashed
+            log.exception("firing_crashed", job=job_id, bot=job.bot, error=f"{type(exc).__name__}: {exc}")
+            self._record(job, now, f"crashed: {type(exc).__name__}", request_id)
+            self.check_alerts()
+            return
+        run_id, code = summary["run_id"], summary["exit_code"]
+        log.info("firing_finished", job=job_id, bot=job.bot, run_id=run_id, status=summary.get("status"),
+                 exit_code=code)
+        self._record(job, now, f"ran: run {run_id}, {summary.get('status', 'completed')}, exit {code}",
+                     request_id, run_id=run_id)
+        if code != 0:
+            self.check_alerts()
 
     def _skip_reason(self, job: ScheduledJob, now: datetime, *, manual: bool) -> str | None:
         bot = self.settings.bots.get(job.bot)
@@ -307,7 +307,7 @@ class SchedulerService:
         return None
 
     def _skipped(self, job: ScheduledJob, now: datetime, reason: str, request_id: int | None) -> None:
-        log.info("firing_skipped", bot=job.bot, reason=reason)
+        log.info("firing_skipped", job=job.id, bot=job.bot, at=now.astimezone(job.zone).isoformat(), reason=reason)
         self._record(job, now, f"skipped: {reason}", request_id)
 
     def _record(self, job: ScheduledJob, now: datetime, text: str, request_id: int | None,
