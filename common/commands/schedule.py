@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import logging
 import os
 import time
 from datetime import datetime
@@ -17,6 +18,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from common import logging as softbot_logging
 from common.app import stop_on_signals
 from common.commands.base import EXIT_LOCKED, EXIT_SYSTEM_FAILURES, cli_errors, database, err, fail_usage, out, settings
 from common.config import Settings
@@ -65,6 +67,9 @@ def serve(file: Path = FILE) -> None:
     for warning in schedules.warnings:
         err.print(f"[yellow]warning:[/] {warning}", highlight=False)
     from common.scheduler.service import SchedulerService
+
+    if logging.getLogger().level > logging.DEBUG:  # not --verbose: a service shows each firing and skip
+        softbot_logging.configure("INFO", console_level="INFO")
 
     with cli_errors(), database(conf) as db:
         service = SchedulerService(conf, db, schedules)

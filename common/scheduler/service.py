@@ -127,10 +127,10 @@ class SchedulerService:
             LockHeld("scheduler.running"): another service holds the lease (nothing was touched).
         """
         global _active
-        if _active is not None:
-            raise SystemException("scheduler.twice", "a scheduler service is already active in this process")
         self._take_lease()
         try:
+            if _active is not None:
+                raise SystemException("scheduler.twice", "a scheduler service is already active in this process")
             self.scheduler.start(paused=True)
             _active = self
             self._sync_jobs()
