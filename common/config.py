@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from common.errors import ConfigError
@@ -78,32 +78,74 @@ class MaildirSourceSettings(_Strict):
     processed_folder: str = "processed"
 
 
+MICROSOFT_TOKEN_URL = "https://login.microsoftonline.com/{tenant_id}/oauth2/v2.0/token"
+MICROSOFT_IMAP_SCOPE = "https://outlook.office365.com/.default"
+
+
+class OAuth2Settings(_Strict):
+    """OAuth2 client credentials for a mailbox (Microsoft 365: an app registration with the
+    `IMAP.AccessAsApp` permission and the mailbox granted to its service principal).
+
+    The client secret comes from the environment variable `client_secret_env`, never from the file.
+    """
+
+    tenant_id: str = Field(..., min_length=1, description="the Entra ID (Azure AD) tenant id or domain")
+    client_id: str = Field(..., min_length=1, description="the app registration's application (client) id")
+    client_secret_env: str = Field(..., min_length=1, description="environment variable holding the client secret")
+    token_url: str = Field(MICROSOFT_TOKEN_URL, description="token endpoint; {tenant_id} is filled in")
+    scope: str = MICROSOFT_IMAP_SCOPE
+    ca_file: Path | None = Field(None, description="CA bundle for the token endpoint (default: the system's)")
+
+    def endpoint(self) -> str:
+        """The token URL with the tenant filled in."""
+        return self.token_url.replace("{tenant_id}", self.tenant_id)
+
+    def client_secret(self) -> SecretStr:
+        """The secret from `client_secret_env`. Raises ConfigError when unset."""
+        return secret_from_env(self.client_secret_env, "oauth2.client_secret_env")
+
+
 class ImapSourceSettings(_Strict):
-    """An IMAP mailbox (Dovecot, Exchange Online, ...). The password or token comes from the environment."""
+    """An IMAP mailbox (Dovecot, Exchange Online, ...). The password or OAuth2 secret comes from the environment.
+
+    TLS is always on and the server's certificate is always verified: `implicit` (IMAPS, port 993)
+    or `starttls` (port 143, upgraded before login). `ca_file` names the CA of a private or
+    self-signed server; without it the system's CAs are used.
+    """
 
     kind: Literal["imap"]
     name: str
     host: str
-    port: int = 993
+    port: int = Field(993, gt=0, lt=65536)
     tls: Literal["implicit", "starttls"] = "implicit"
     ca_file: Path | None = Field(None, description="CA bundle for a private or self-signed server")
     user: str
-    password_env: str | None = None
-    oauth2: dict[str, str] | None = Field(None, description="tenant_id, client_id, client_secret_env")
-    folder: str = "INBOX"
-    processed_folder: str = "Verwerkt"
+    password_env: str | None = Field(None, description="environment variable holding the password")
+    oauth2: OAuth2Settings | None = Field(None, description="OAuth2 client credentials instead of a password")
+    folder: str = Field("INBOX", description="the folder to read")
+    processed_folder: str = Field("Verwerkt", description="processed mail is moved here (created if missing)")
+    timeout_seconds: float = Field(30.0, gt=0, description="per network operation")
+    fetch_batch: int = Field(25, ge=1, le=500, description="messages fetched per IMAP FETCH")
+
+    @model_validator(mode="after")
+    def _one_credential(self) -> ImapSourceSettings:
+        if (self.password_env is None) == (self.oauth2 is None):
+            raise ValueError("give exactly one of password_env and oauth2")
+        return self
 
 
 class PortalSourceSettings(_Strict):
-    """An e-forms portal's submissions API (`specs/portal-api.md`)."""
+    """An e-forms portal's submissions API (`specs/portal-api.md`). The token comes from `token_env`."""
 
     kind: Literal["portal"]
     name: str
     base_url: str
     token_env: str
     form: str
+    ca_file: Path | None = Field(None, description="CA bundle for a private or self-signed server")
     timeout_seconds: float = Field(30.0, gt=0)
-    retries: int = Field(4, ge=0)
+    retries: int = Field(4, ge=0, description="retries of a request after 502/503/504 or a timeout")
+    retry_wait_seconds: float = Field(1.0, ge=0, description="first wait between retries (doubles each time)")
 
 
 SourceSettings = Annotated[

@@ -17,7 +17,7 @@ import hashlib
 import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,12 @@ log = get_logger(__name__)
 
 @dataclass(frozen=True)
 class IntakeRecord:
-    """What became of one input: `outcome` is `application`, `human` or `duplicate`."""
+    """What became of one input: `outcome` is `application`, `human` or `duplicate`.
+
+    `total` is how many inputs the source listed when its read began (None when it cannot tell);
+    `acknowledged` is False when the item is committed but the source could not be told (the input
+    is read again next time, found to be a duplicate, and acknowledged then).
+    """
 
     source: str
     key: str
@@ -47,6 +52,8 @@ class IntakeRecord:
     item_id: int | None
     reasons: list[str]
     new_item: NewItem
+    total: int | None = None
+    acknowledged: bool = True
 
 
 def unreadable_item(incoming: Incoming, exc: Exception) -> NewItem:
@@ -101,9 +108,16 @@ def _take_in(ctx: RunContext, bot: BotDefinition, source: Source, incoming: Inco
     ctx.tally.add("read")
     if dry_run:
         return IntakeRecord(source.name, incoming.key, new.reference,
-                            "human" if new.failure else "application", None, reasons, new)
+                            "human" if new.failure else "application", None, reasons, new, incoming.total, False)
     added = ctx.queue.add(new, actor=f"producer:{ctx.owner}", run_id=ctx.run_id)
-    source.acknowledge(incoming)  # only now: the item is committed
+    acknowledged = True
+    try:  # only now: the item is committed
+        source.acknowledge(replace(incoming, reference=new.reference, item_id=added.item_id))
+    except SystemException as exc:
+        acknowledged = False
+        ctx.tally.add("source_errors")
+        log.error("acknowledge_failed", source=source.name, key=incoming.key, reference=new.reference,
+                  item_id=added.item_id, code=exc.code, error=exc.message)
     if not added.created:
         outcome = "duplicate"
     else:
@@ -114,7 +128,8 @@ def _take_in(ctx: RunContext, bot: BotDefinition, source: Source, incoming: Inco
                        duration_seconds=None)
     log.info("intake", source=source.name, reference=new.reference, outcome=outcome, item_id=added.item_id,
              reasons=reasons)
-    return IntakeRecord(source.name, incoming.key, new.reference, outcome, added.item_id, reasons, new)
+    return IntakeRecord(source.name, incoming.key, new.reference, outcome, added.item_id, reasons, new,
+                        incoming.total, acknowledged)
 
 
 # -- consumer -------------------------------------------------------------------------------------

@@ -3,4 +3,5 @@
 pytest_plugins = [
     "tests.fixtures.casesystem",
     "tests.fixtures.databases",
+    "tests.fixtures.dovecot",
 ]
