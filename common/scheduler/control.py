@@ -69,6 +69,15 @@ def job_states(db: Database) -> dict[str, JobStateRow]:
         return {row.job_id: row for row in rows}
 
 
+def ensure_states(db: Database, job_ids: Iterable[str]) -> None:
+    """Give every job a state row (not paused), so later writes from several threads are plain updates."""
+    with db.session() as s:
+        known = set(s.scalars(sa.select(JobStateRow.job_id)).all())
+        for job_id in job_ids:
+            if job_id not in known:
+                s.add(JobStateRow(job_id=job_id, paused=False))
+
+
 def set_paused(db: Database, job_id: str, paused: bool, by: str, now: datetime) -> None:
     """Store the applied pause state of `job_id` (service only)."""
     with db.session() as s:

@@ -205,6 +205,7 @@ class SchedulerService:
         for job_id in stored.keys() - wanted.keys():
             self.scheduler.remove_job(job_id, jobstore="default")
             log.info("job_removed", job=job_id, why="no longer an enabled job in the schedules file")
+        control.ensure_states(self.db, wanted)
         states = control.job_states(self.db)
         for job_id, job in wanted.items():
             options: dict[str, Any] = {}
@@ -299,6 +300,8 @@ class SchedulerService:
             self.check_alerts()
 
     def _skip_reason(self, job: ScheduledJob, now: datetime, *, manual: bool) -> str | None:
+        if self.stop.is_set():
+            return "the scheduler service is stopping"
         bot = self.settings.bots.get(job.bot)
         if bot is None or not bot.enabled:
             return f"bot {job.bot!r} is {'not in' if bot is None else 'disabled in'} the settings file"
