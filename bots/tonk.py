@@ -9,7 +9,7 @@ from common.bot import BotDefinition
 from common.runs import RunContext
 from common.workqueue import WorkQueue
 from tonk_bot.assess_command import assess_file
-from tonk_bot.consumer import TonkConsumer
+from tonk_bot.consumer import WAIVABLE, TonkConsumer
 from tonk_bot.options import tonk_options
 from tonk_bot.producer import to_work_item
 
@@ -28,4 +28,5 @@ BOT = BotDefinition(
     open_consumer=TonkConsumer,
     assess=_assess,
     check_options=tonk_options,
+    waivable=WAIVABLE,
 )

@@ -78,6 +78,8 @@ class BotDefinition:
         assess: optional `softbot assess <bot>` implementation:
             (file, policy path | None, queue | None, context) -> (JSON-able dict, exit code).
         check_options: validates `bots.<name>.options` of the config; raises ConfigError.
+        waivable: finding codes a caseworker may waive on requeue (`softbot queue requeue --waive`),
+            for findings that are judgements rather than facts, e.g. a possible duplicate.
     """
 
     name: str
@@ -86,6 +88,7 @@ class BotDefinition:
     open_consumer: Callable[[RunContext], Consumer]
     assess: Callable[[Path, Path | None, WorkQueue | None, RunContext | None], tuple[dict[str, Any], int]] | None = None
     check_options: Callable[[Mapping[str, Any]], object] | None = None
+    waivable: frozenset[str] = frozenset()
 
 
 def load_bot(name: str, module: str | None = None) -> BotDefinition:

@@ -9,6 +9,7 @@ Findings raise a BusinessException (to a caseworker at once, every finding liste
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
@@ -20,12 +21,21 @@ from common.workqueue import WorkItem
 from tonk_bot.case_draft import case_draft, documents_of
 from tonk_bot.casesystem.registration import CaseSystemAccount, register_case
 from tonk_bot.duplicates import QueueDuplicates
+from tonk_bot.findings import Finding
 from tonk_bot.intake import IntakeResult, evaluate
 from tonk_bot.model import DocumentRef
 from tonk_bot.options import tonk_options
 from tonk_bot.policy import Policy, load_policies, select_policy
 from tonk_bot.portal_mail import AMSTERDAM
 from tonk_bot.producer import CHANNEL_MAIL, CHANNEL_PORTAL
+
+#: findings a caseworker may waive on requeue: a judgement, not a fact about the form
+WAIVABLE = frozenset({"possible_duplicate"})
+
+
+def standing_findings(findings: Sequence[Finding], waived: frozenset[str]) -> list[Finding]:
+    """The findings that still block registration: all but those a caseworker waived, where waivable."""
+    return [f for f in findings if f.code.value not in waived & WAIVABLE]
 
 
 def date_received(item: WorkItem) -> date:
@@ -77,12 +87,14 @@ class TonkConsumer:
 
     def process(self, item: WorkItem, steps: ItemSteps) -> ItemOutcome:
         result, received = self.judge(item, QueueDuplicates(steps.queue, item.id))
-        if result.findings:
-            findings = [f.as_dict() for f in result.findings]
-            summary = "; ".join(f.message for f in result.findings)
+        standing = standing_findings(result.findings, item.waived)
+        if standing:
+            findings = [f.as_dict() for f in standing]
+            summary = "; ".join(f.message for f in standing)
             raise BusinessException(findings[0]["code"], f"De aanvraag kan zo niet geregistreerd worden: {summary}",
                                     findings)
-        assert result.application is not None and result.assessment is not None
+        if result.application is None or result.assessment is None:
+            raise SystemException("intake.inconsistent", "no findings, yet no application or assessment")
         try:
             documents = documents_of(item, self._ctx.blobs)
         except FileNotFoundError as exc:

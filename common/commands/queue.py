@@ -14,7 +14,9 @@ import os
 import typer
 from rich.table import Table
 
-from common.commands.base import database, fail_usage, out, settings
+from common import app as service
+from common.commands.base import cli_errors, database, fail_usage, out, settings
+from common.config import Settings
 from common.masking import mask_text
 from common.runs import blob_store
 from common.workqueue import InvalidTransition, ItemNotFound, StaleItem, State, WorkQueue
@@ -124,6 +126,8 @@ def requeue(
     item_id: int = typer.Argument(...),
     set_: list[str] = typer.Option([], "--set", help="A correction, field=value (repeatable), e.g. "
                                    "--set bsn=111222333."),
+    waive: list[str] = typer.Option([], "--waive", help="A finding code that does not apply (repeatable), e.g. "
+                                    "--waive possible_duplicate after you checked it is no duplicate."),
     note: str = typer.Option(None, "--note", help="Why (kept in the history)."),
     actor: str = ACTOR,
 ) -> None:
@@ -138,13 +142,29 @@ def requeue(
     with database(conf) as db:
         try:
             item = find_item(db, item_id)
+            _check_waivable(conf, item.queue, waive)
             queue = WorkQueue(db, item.queue, blob_store(conf))
             item = queue.requeue(item_id, actor=_actor(actor), corrections=corrections, note=note,
-                                 expected_version=item.version)
-        except (ItemNotFound, InvalidTransition, StaleItem) as exc:
+                                 expected_version=item.version, waive=waive)
+        except (ItemNotFound, InvalidTransition, StaleItem, ValueError) as exc:
             fail_usage(str(exc))
     out.print(f"item {item.id} ({item.reference}) is {item.state.value} again"
               + (f" with corrections to {', '.join(sorted(corrections))}" if corrections else ""))
+
+
+def _check_waivable(conf: Settings, queue: str, codes: list[str]) -> None:
+    """Refuse a waiver the item's bot does not allow (exit 2, naming what may be waived)."""
+    if not codes:
+        return
+    allowed: frozenset[str] = frozenset()
+    with cli_errors():
+        for name, bot_conf in conf.bots.items():
+            if (bot_conf.queue or name) == queue:
+                allowed = service.bot_for(conf, name).waivable
+    refused = sorted(set(codes) - allowed)
+    if refused:
+        fail_usage(f"--waive {', '.join(refused)}: not allowed for queue {queue!r} "
+                   f"(may be waived: {', '.join(sorted(allowed)) or 'nothing'})")
 
 
 @app.command("resolve")

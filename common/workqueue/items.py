@@ -160,7 +160,17 @@ class WorkItem:
     @property
     def fields(self) -> dict[str, Any]:
         """The form's fields as received, with a caseworker's corrections applied over them."""
-        return {**self.payload.get("fields", {}), **self.corrections}
+        corrected = {k: v for k, v in self.corrections.items() if not k.startswith("_")}
+        return {**self.payload.get("fields", {}), **corrected}
+
+    @property
+    def waived(self) -> frozenset[str]:
+        """Finding codes a caseworker declared not to apply to this item (e.g. `possible_duplicate`)."""
+        return frozenset(self.corrections.get(WAIVED_KEY, []))
+
+
+#: where `requeue(waive=...)` keeps waived finding codes inside `corrections` (not a form field)
+WAIVED_KEY = "_waived"
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from common.db import Database, utcnow
 from common.storage import BlobStore
 from common.workqueue.items import (
     TRANSITIONS,
+    WAIVED_KEY,
     AddResult,
     Document,
     Event,
@@ -275,22 +276,29 @@ class WorkQueue:
     # -- caseworker -------------------------------------------------------------------------------
 
     def requeue(self, item_id: int, *, actor: str, corrections: Mapping[str, str] | None = None,
-                expected_version: int | None = None, note: str | None = None) -> WorkItem:
+                expected_version: int | None = None, note: str | None = None,
+                waive: Sequence[str] = ()) -> WorkItem:
         """Send a `failed` item back to `pending`, with a caseworker's corrections (field -> raw value).
 
-        Attempts start again from 0. The event records which fields were corrected
-        (values masked). Raises ItemNotFound, InvalidTransition, StaleItem.
+        `waive` lists finding codes the caseworker declares not to apply (e.g. a `possible_duplicate`
+        that is no duplicate); the bot decides which codes may be waived. Attempts start again
+        from 0. The event records which fields were corrected (values masked) and what was waived.
+        Raises ItemNotFound, InvalidTransition, StaleItem, ValueError (a field name starting with `_`).
         """
+        if any(key.startswith("_") for key in (corrections or {})):
+            raise ValueError("field names starting with '_' are reserved")
         from common.masking import mask_mapping
 
         with self.db.session() as s:
             row = self._row(s, item_id)
             self._check_version(row, expected_version)
             merged = {**(row.corrections or {}), **dict(corrections or {})}
+            if waive:
+                merged[WAIVED_KEY] = sorted({*merged.get(WAIVED_KEY, []), *waive})
             self._update(s, item_id, row.version, State(row.state), State.PENDING, actor=actor, run_id=None,
                          reason="requeued",
                          details={"corrections": mask_mapping(dict(corrections or {})), "note": note,
-                                  "previous_codes": list(row.reason_codes or [])},
+                                  "waived": sorted(waive), "previous_codes": list(row.reason_codes or [])},
                          corrections=merged, attempts=0, not_before=None, failure_kind=None,
                          reason_codes=[], message=None)
         return self.get(item_id)

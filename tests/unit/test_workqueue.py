@@ -218,3 +218,13 @@ def test_concurrent_workers_never_take_the_same_item(any_db: Database, tmp_path:
     all_taken = [i for ids in taken.values() for i in ids]
     assert len(all_taken) == 40 and len(set(all_taken)) == 40
     assert queue.counts() == {"done": 40}
+
+
+def test_a_waiver_is_kept_apart_from_the_form_fields_and_recorded(queue: WorkQueue) -> None:
+    item_id = queue.add(new("A", failure=Failure(FailureKind.BUSINESS, ["possible_duplicate"], "dubbel?")),
+                        actor="p").item_id
+    item = queue.requeue(item_id, actor="person:els", waive=["possible_duplicate"], note="andere maanden")
+    assert (item.waived, item.fields) == (frozenset({"possible_duplicate"}), {"bsn": "111222333"})
+    assert queue.history(item_id)[-1].details["waived"] == ["possible_duplicate"]
+    with pytest.raises(ValueError, match="reserved"):
+        queue.requeue(item_id, actor="person:els", corrections={"_waived": "x"})
