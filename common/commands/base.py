@@ -17,8 +17,8 @@ from common.errors import ConfigError, LockHeld
 
 EXIT_OK, EXIT_SYSTEM_FAILURES, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
 
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 app = typer.Typer(
     name="softbot",
