@@ -8,15 +8,14 @@ age, and whether the scheduler service holds its lease. Status per line:
 - `warn` (needs a look: last run failed, exception older than `alerts.exception_age_days`,
   scheduler not running while jobs are scheduled), `info`, `unchecked` (no check available).
 
-Sources: a Maildir is checked here (folder with cur/new/tmp, readable and writable). For every
-other kind the source object built by `common.sources.factory.build_sources` is asked: if it has
-`check() -> str` (returns a short detail, raises when unreachable), that is the check; if it has
-none, the line says `unchecked`. This is the hook for the IMAP and portal sources.
+Sources: each configured source object is asked through its `check() -> str` (returns a short
+detail, raises SystemException when a run could not read it): IMAP logs in and counts, the portal
+authenticates, a Maildir is opened read-only (a missing one is reported, never created). A source
+kind without `check()` is reported as `unchecked`.
 """
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -28,10 +27,11 @@ import httpx
 import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
-from common.config import BotSettings, MaildirSourceSettings, Settings, SourceSettings
+from common.config import MaildirSourceSettings, Settings, SourceSettings
 from common.db import Database, utcnow
-from common.errors import ConfigError
+from common.errors import ConfigError, SoftbotError
 from common.scheduler import control
+from common.sources.base import Source
 from common.workqueue.models import RunRow, WorkItemRow
 
 Status = Literal["ok", "down", "warn", "info", "unchecked"]
@@ -50,38 +50,34 @@ class Check:
         return asdict(self)
 
 
-def check_maildir(conf: MaildirSourceSettings) -> Check:
-    """A Maildir source: the folder exists with cur/, new/ and tmp/, and this user may read and move mail."""
-    name = f"source {conf.name}"
-    path = Path(conf.path)
-    if not path.is_dir():
-        return Check(name, "down", f"Maildir {path} does not exist")
-    missing = [sub for sub in ("cur", "new", "tmp") if not (path / sub).is_dir()]
-    if missing:
-        return Check(name, "down", f"{path} is not a Maildir (no {', '.join(missing)}/)")
-    if not all(os.access(path / sub, os.R_OK | os.W_OK | os.X_OK) for sub in ("cur", "new", "tmp")):
-        return Check(name, "down", f"Maildir {path}: no permission to read and move mail")
-    waiting = sum(1 for sub in ("new", "cur") for f in (path / sub).iterdir() if not f.name.startswith("."))
-    return Check(name, "ok", f"Maildir {path}: {waiting} message(s) waiting")
-
-
-def check_source(settings: Settings, bot: BotSettings, conf: SourceSettings) -> Check:
-    """One configured source: Maildir here, any other kind through its source object's `check()`."""
+def open_source(conf: SourceSettings) -> Source:
+    """The source object for one configured source, without side effects on a Maildir (read-only:
+    a missing Maildir is not created). Raises ConfigError (kind not available, secret not set)."""
     if isinstance(conf, MaildirSourceSettings):
-        return check_maildir(conf)
-    from common.sources.factory import build_sources
+        from common.sources.maildir import MaildirSource
 
+        return MaildirSource(conf.name, Path(conf.path), conf.processed_folder, read_only=True)
+    from common.sources.factory import build_source
+
+    return build_source(conf)
+
+
+def check_source(conf: SourceSettings) -> Check:
+    """One configured source, through its source object's `check()` (the hook every source kind offers)."""
     name = f"source {conf.name}"
+    if isinstance(conf, MaildirSourceSettings) and not Path(conf.path).is_dir():
+        return Check(name, "down", f"Maildir {conf.path} does not exist")
     try:
-        sources = build_sources(settings, bot.model_copy(update={"sources": [conf]}))
+        source = open_source(conf)
     except ConfigError as exc:
         return Check(name, "down", exc.message)
-    source = sources[0]
     try:
         probe = getattr(source, "check", None)
         if probe is None:
             return Check(name, "unchecked", f"{conf.kind}: this source kind offers no check() yet")
         return Check(name, "ok", str(probe()))
+    except SoftbotError as exc:
+        return Check(name, "down", exc.message)
     except Exception as exc:  # noqa: BLE001 - whatever a source's check raises, the source is down; say what
         return Check(name, "down", f"{type(exc).__name__}: {exc}")
     finally:
@@ -164,7 +160,7 @@ def run_checks(settings: Settings, *, open_db: Callable[[str], Database] = Datab
                 checks.append(Check(f"{name}", "info", "disabled in the settings file"))
                 continue
             for source in bot.sources:
-                checks.append(_named(name, check_source(settings, bot, source)))
+                checks.append(_named(name, check_source(source)))
             if bot.casesystem is not None:
                 checks.append(_named(name, check_casesystem(bot.casesystem.url, http)))
             if db is not None:

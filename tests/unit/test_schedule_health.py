@@ -120,8 +120,6 @@ def test_unreachable_database_is_down(tmp_path: Path) -> None:
 
 def test_other_source_kinds_use_their_check_hook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     portal = PortalSourceSettings(kind="portal", name="eformulieren", base_url="http://portal", token_env="T", form="x")
-    bot = BotSettings(sources=[portal])
-    settings = Settings(bots={"tonk": bot})
 
     class Probe:
         name = "eformulieren"
@@ -138,11 +136,20 @@ def test_other_source_kinds_use_their_check_hook(tmp_path: Path, monkeypatch: py
 
     import common.sources.factory as factory
 
-    monkeypatch.setattr(factory, "build_sources", lambda s, b: [Probe()])
-    assert check_source(settings, bot, portal) == Check("source eformulieren", "ok", "3 submissions waiting")
+    monkeypatch.setattr(factory, "build_source", lambda conf: Probe())
+    assert check_source(portal) == Check("source eformulieren", "ok", "3 submissions waiting")
     assert Probe.closed
-    monkeypatch.setattr(factory, "build_sources", lambda s, b: [NoProbe()])
-    assert check_source(settings, bot, portal).status == "unchecked"
+    monkeypatch.setattr(factory, "build_source", lambda conf: NoProbe())
+    assert check_source(portal).status == "unchecked"
+
+
+def test_a_source_whose_secret_is_missing_is_down(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SOFTBOT_TEST_PORTAL_TOKEN", raising=False)
+    portal = PortalSourceSettings(kind="portal", name="eformulieren", base_url="http://portal",
+                                  token_env="SOFTBOT_TEST_PORTAL_TOKEN", form="x")
+    check = check_source(portal)
+    assert (check.status, check.detail) == ("down", "source eformulieren: token_env: environment variable "
+                                                    "SOFTBOT_TEST_PORTAL_TOKEN is not set")
 
 
 def test_health_command_json_and_exit_code(tmp_path: Path, login_page: str, monkeypatch: pytest.MonkeyPatch) -> None:

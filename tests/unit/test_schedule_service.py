@@ -304,7 +304,8 @@ def test_scheduled_firing_makes_a_run_record_like_softbot_run(tmp_path: Path, db
     assert control.last_runs(db, ["work"])["work"].id == run.id
 
 
-def test_second_service_against_the_same_database_refuses(tmp_path: Path, db: Database, clock: Clock) -> None:
+def test_second_service_against_the_same_database_refuses(tmp_path: Path, any_db: Database, clock: Clock) -> None:
+    db = any_db  # SQLite and PostgreSQL
     settings = settings_for(tmp_path, tick=BotSettings(module=BOT_MODULE))
     schedules = schedules_for(tmp_path, settings, "jobs:\n  hourly: {bot: tick, cron: '0 * * * *'}\n")
     first = SchedulerService(settings, db, schedules, scheduler_class=SteppingScheduler, executor=DebugExecutor())
@@ -322,8 +323,9 @@ def test_second_service_against_the_same_database_refuses(tmp_path: Path, db: Da
     assert not control.service_status(db).running
 
 
-def test_pause_resume_requests_are_applied_and_kept_across_a_restart(tmp_path: Path, db: Database,
+def test_pause_resume_requests_are_applied_and_kept_across_a_restart(tmp_path: Path, any_db: Database,
                                                                       clock: Clock) -> None:
+    db = any_db  # SQLite and PostgreSQL: the job store, control table and lease on both
     settings = settings_for(tmp_path, tick=BotSettings(module=BOT_MODULE))
     text = "jobs:\n  hourly: {bot: tick, cron: '0 * * * *'}\n"
     recorder = Recorder(clock)
