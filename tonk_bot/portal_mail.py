@@ -22,8 +22,9 @@ REFERENCE = re.compile(r"\bOF-[ABCDEFGHJKLMNPQRSTUVWXYZ23456789]{6}\b")
 _SUBJECT = re.compile(r"\[Open Forms\]\s*(?P<form>.+?)\s+-\s+submission\s+(?P<ref>OF-\w{6})", re.IGNORECASE)
 _HEADER = re.compile(r"Submission details for (?P<form>.+?) \(submitted on (?P<when>[0-9:\- /.]+)\)")
 _OUR_REFERENCE = re.compile(r"^\s*Our reference:\s*(?P<ref>OF-\w{6})\s*$", re.MULTILINE)
-_BIJLAGE = re.compile(r"^\s*Bijlage (?P<type>[^:]+?)\s*:\s*(?P<filename>.+?)\s*$", re.IGNORECASE)
-_LABEL_LINE = re.compile(r"^\s*(?P<label>[^:]+?)\s*:[ \t\u00a0]?(?P<value>.*?)\s*$")
+_BIJLAGE = re.compile(r"^\s*Bijlage (?P<type>[^:\t]+?)\s*(?::|\t)\s*(?P<filename>.+?)\s*$", re.IGNORECASE)
+# `Label: value`, or `Label<TAB>value` (a table row of an HTML-only mail, common.sources.mail.html_to_text)
+_LABEL_LINE = re.compile(r"^\s*(?P<label>[^:\t]+?)\s*(?::[ \t\u00a0]?|\t[ \t]*)(?P<value>.*?)\s*$")
 TONK_FORM = "tonk aanvraag"
 
 

@@ -55,11 +55,11 @@ def intake(
         sources = [source_from_path(from_path)] if from_path else None
         if dry_run:
             bot_def = service.bot_for(conf, bot)
-            with dry_run_context(conf, bot) as ctx:
+            with dry_run_context(conf, bot) as ctx, _intake_progress(quiet=as_json) as progress:
                 chosen = sources if sources is not None else build_sources(conf, ctx.bot_settings)
                 records = produce(ctx, bot_def, chosen, dry_run=True,
-                                  on_record=(lambda r: print(json.dumps(record_json(r), ensure_ascii=False)))
-                                  if as_json else None)
+                                  on_record=(lambda r: print(json.dumps(record_json(r), ensure_ascii=False),
+                                                             flush=True)) if as_json else progress)
             if not as_json:
                 _print_records(records)
             raise typer.Exit(0)
@@ -117,11 +117,18 @@ def assess(
 # -- presentation -----------------------------------------------------------------------------------
 
 def record_json(record: IntakeRecord) -> dict[str, Any]:
-    """One message as `softbot intake --json` prints it (BSN/IBAN in findings masked)."""
+    """One message or submission as `softbot intake --json` prints it (BSN/IBAN in findings masked).
+
+    `outcome` is `application`, `human` (with `reasons` codes and the Dutch `reason`) or `duplicate`;
+    `fields` are the form's raw strings as read; each document has `role` (raw, attachment, inline),
+    `type`, `filename`, `size`, the sniffed `content_type` and the `sha256` of its decoded bytes.
+    """
     new = record.new_item
     return {
         "source": record.source, "key": record.key, "reference": record.reference,
-        "outcome": record.outcome, "reasons": record.reasons, "item_id": record.item_id,
+        "outcome": record.outcome, "reasons": record.reasons,
+        "reason": new.failure.message if new.failure else None, "item_id": record.item_id,
+        "channel": new.channel, "received": new.payload.get("received"),
         "fields": new.payload.get("fields", {}),
         "findings": [mask_finding(f) for f in (new.failure.findings if new.failure else [])],
         "documents": [{"role": d.role, "type": d.document_type, "filename": d.filename, "size": len(d.data),
@@ -136,17 +143,28 @@ def _sha256(data: bytes) -> str:
 
 
 class _intake_progress:
-    """A progress spinner counting messages read (stderr), yielding the per-record callback."""
+    """A progress bar of inputs read (stderr, only on a terminal), yielding the per-record callback.
+
+    The total grows as each source says how many inputs it listed (IntakeRecord.total).
+    """
 
     def __init__(self, quiet: bool = False) -> None:
         self._progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                                   MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True,
                                   disable=quiet or not err.is_terminal)
+        self._totals: dict[str, int] = {}
 
     def __enter__(self) -> Any:
         self._progress.__enter__()
         task = self._progress.add_task("intake: berichten gelezen", total=None)
-        return lambda _record: self._progress.advance(task)
+
+        def advance(record: IntakeRecord) -> None:
+            if record.total is not None and record.source not in self._totals:
+                self._totals[record.source] = record.total
+                self._progress.update(task, total=sum(self._totals.values()))
+            self._progress.advance(task)
+
+        return advance
 
     def __exit__(self, *exc: object) -> None:
         self._progress.__exit__(*exc)

@@ -19,11 +19,11 @@ class Attachment:
 
     `filename` is the sender's own name (data only, never used as a path);
     `declared_content_type` is what the sender claimed; `document_type` is set
-    where the channel states it (portal API). `inline` marks a part the sender's mail
-    program showed in the body (Content-Disposition inline, or none) rather than as an
-    attachment. `problem` is set when the source could not get the file whole (e.g.
-    `"missing"`: the portal answered 404; `"size_mismatch"`: the bytes differ from the
-    size the portal listed); `expected_size` is the size the channel announced, if any.
+    where the channel states it (portal API). `inline` marks an image the mail's HTML body
+    shows (a `cid:` part, e.g. a logo), not a file the sender attached. `problem` is set
+    when the source could not get the file whole (`"missing"`: the portal answered 404;
+    `"size_mismatch"`: the bytes differ from the size the portal listed); `expected_size`
+    is the size the channel announced, if any.
     """
 
     filename: str

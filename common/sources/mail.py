@@ -5,18 +5,19 @@ promises for the shapes real mail takes (each has a sample in tests/unit/test_ma
 
 - RFC 2047 encoded-words in filenames (also inside quoted parameters, as Outlook writes them)
   and RFC 2231 parameters (with continuations) are decoded to the sender's filename;
-- text bodies are decoded from their declared charset, where `iso-8859-1`, `latin-1` and
-  `us-ascii` are read as windows-1252 (as browsers do: Windows mail programs label cp1252
-  text so, and the euro sign is byte 0x80 there); an unknown or wrong charset falls back to
-  UTF-8, then windows-1252, never raising;
+- text bodies are decoded from their declared charset, where `iso-8859-1` and `latin-1` are
+  read as windows-1252 (as browsers do: Windows mail programs label cp1252 text so, and the
+  euro sign is byte 0x80 there); `us-ascii`, an unknown or a wrong charset fall back to UTF-8,
+  then windows-1252, never raising;
 - quoted-printable and base64 transfer encodings (stdlib);
 - an HTML-only body becomes text: block elements become line breaks, table cells in a row
   are joined by a tab (`Label<TAB>value`), script/style dropped, entities decoded;
 - nested multiparts are walked depth first, in order;
 - a forwarded message (`message/rfc822` part) is parsed on its own (`ParsedMail.forwarded`)
   and also kept as an attachment (`.eml`) so nothing in it is lost;
-- every other leaf part is an attachment: with or without Content-Disposition, inline
-  images included (`inline=True`), parts without a filename get `naamloos-<n>.<ext>`;
+- every other leaf part is an attachment: with or without Content-Disposition, a phone's
+  inline photo included; parts without a filename get `naamloos-<n>.<ext>`; an image the HTML
+  body shows (a `cid:` part of a multipart/related, e.g. a logo) is marked `inline=True`;
 - duplicate filenames stay as they are, in order (a bot matches them by position);
 - `winmail.dat` (application/ms-tnef) is an attachment like any other; the sniffed type
   tells a bot it is not a document.
@@ -181,17 +182,25 @@ def _is_auto_reply(message: Message) -> bool:
     return (bool(auto) and auto != "no") or bool(_header(message, "X-Autoreply")) or precedence in _AUTO_PRECEDENCE
 
 
-def _leaves(part: Message) -> list[tuple[str, Message]]:
-    """Depth first: ("message", part) for an attached message, ("leaf", part) for any other single part."""
+def _leaves(part: Message, related: bool = False) -> list[tuple[str, Message, bool]]:
+    """Depth first: ("message", part, _) for an attached message, ("leaf", part, in_related) for any other
+    single part; `in_related` tells that its parent is a multipart/related (parts the HTML body shows)."""
     if part.get_content_type() == "message/rfc822":
-        return [("message", part)]
+        return [("message", part, related)]
     if part.is_multipart():
-        found: list[tuple[str, Message]] = []
+        found: list[tuple[str, Message, bool]] = []
+        inner_related = part.get_content_type() == "multipart/related"
         for sub in part.get_payload():
             if isinstance(sub, Message):
-                found += _leaves(sub)
+                found += _leaves(sub, inner_related)
         return found
-    return [("leaf", part)]
+    return [("leaf", part, related)]
+
+
+def _shown_in_body(part: Message, in_related: bool) -> bool:
+    """A part the HTML body shows (`cid:` image of a multipart/related, e.g. a logo), not a file the sender
+    attached. A phone's inline photo (Content-Disposition inline, outside multipart/related) is a file."""
+    return in_related and bool(part.get("Content-ID")) and part.get_content_disposition() != "attachment"
 
 
 def _is_body(part: Message) -> bool:
@@ -244,7 +253,7 @@ def _parse(message: Message) -> ParsedMail:
     attachments: list[Attachment] = []
     forwarded: list[ParsedMail] = []
     unnamed = 0
-    for kind, part in _leaves(message) if message.is_multipart() else [("leaf", message)]:
+    for kind, part, in_related in _leaves(message) if message.is_multipart() else [("leaf", message, False)]:
         content_type = part.get_content_type()
         if kind == "message":
             inner = part.get_payload()
@@ -258,8 +267,7 @@ def _parse(message: Message) -> ParsedMail:
             if not name:
                 unnamed += 1
                 name = _unnamed(unnamed, content_type)
-            attachments.append(Attachment(filename=name, data=data, declared_content_type=content_type,
-                                          inline=part.get_content_disposition() != "attachment"))
+            attachments.append(Attachment(filename=name, data=data, declared_content_type=content_type))
             continue
         if _is_body(part):
             text = decode_text(_payload(part), part.get_content_charset())
@@ -270,7 +278,7 @@ def _parse(message: Message) -> ParsedMail:
             unnamed += 1
             name = _unnamed(unnamed, content_type)
         attachments.append(Attachment(filename=name, data=_payload(part), declared_content_type=content_type,
-                                      inline=part.get_content_disposition() != "attachment"))
+                                      inline=_shown_in_body(part, in_related)))
     text = "\n".join(plain) if plain else "\n".join(html_to_text(m) for m in markup)
     message_id = _header(message, "Message-ID").strip().strip("<>").strip() or None
     return ParsedMail(subject=_header(message, "Subject"), message_id=message_id, date=_header_date(message),
