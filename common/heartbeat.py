@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from collections.abc import Callable
 from types import TracebackType
@@ -22,7 +23,8 @@ class Heartbeat:
         self._beat = beat
         self._interval = interval
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        context = contextvars.copy_context()  # the beat logs with the run's and item's bound values
+        self._thread = threading.Thread(target=context.run, args=(self._run,), name=name, daemon=True)
         self.failed: Exception | None = None
 
     def _run(self) -> None:

@@ -77,13 +77,32 @@ def ensure_configured() -> None:
         configure()
 
 
+class _OfRun(logging.Filter):
+    """Pass only the lines of one run: those logged where `run_id` is bound to it (contextvars)."""
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__()
+        self.run_id = run_id
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        bound_here = structlog.contextvars.get_contextvars().get("run_id")
+        event = record.msg if isinstance(record.msg, dict) else {}
+        return event.get("run_id", bound_here) == self.run_id
+
+
 @contextmanager
-def run_log_file(path: Path) -> Iterator[None]:
-    """Write every log line, as JSON, to `path` (the run's `log.jsonl`) while the block runs."""
+def run_log_file(path: Path, run_id: str | None = None) -> Iterator[None]:
+    """Write log lines, as JSON, to `path` (the run's `log.jsonl`) while the block runs.
+
+    With `run_id`, only that run's lines (several runs may share a process, e.g. the scheduler);
+    threads a run starts must carry its context (`contextvars.copy_context`) to be included.
+    """
     ensure_configured()
     path.parent.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.name = _FILE_HANDLER_NAME
+    if run_id is not None:
+        handler.addFilter(_OfRun(run_id))
     handler.setFormatter(structlog.stdlib.ProcessorFormatter(
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
                     structlog.processors.dict_tracebacks,

@@ -122,7 +122,7 @@ def open_run(settings: Settings, db: Database, bot: str, command: str, trigger: 
     with ExitStack() as stack:
         stack.enter_context(bot_lock(db, bot, owner, run_id))
         folder.mkdir(parents=True, exist_ok=True)
-        stack.enter_context(run_log_file(folder / "log.jsonl"))
+        stack.enter_context(run_log_file(folder / "log.jsonl", run_id))
         stack.enter_context(bound(run_id=run_id, bot=bot))
         with db.session() as s:
             s.add(RunRow(id=run_id, bot=bot, command=command, trigger=trigger, host=socket.gethostname(),

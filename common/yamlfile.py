@@ -67,7 +67,8 @@ def validation_messages(path: Path, node: yaml.Node | None, error: ValidationErr
         loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
         line = line_of(node, loc)
         where = f"{path}:{line}" if line else str(path)
-        lines.append(f"{where}: {format_loc(loc)}: {err['msg']}")
+        message = err["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        lines.append(f"{where}: {format_loc(loc)}: {message}")
     return lines
 
 

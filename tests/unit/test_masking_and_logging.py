@@ -57,3 +57,23 @@ def test_log_lines_carry_the_run_and_item_and_never_a_bsn_or_secret(tmp_path: Pa
     assert (line["note"], line["password"], line["iban"]) == ("BSN *****2333 gevonden", "***",
                                                               "NL91 **** **** **43 00")
     assert "111222333" not in path.read_text() and "hunter2" not in path.read_text()
+
+
+def test_a_run_log_holds_only_its_own_runs_lines_when_runs_share_a_process(tmp_path: Path) -> None:
+    import threading
+
+    ensure_configured()
+    log = get_logger("t")
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    with run_log_file(a, "A"), run_log_file(b, "B"):
+        def other_run() -> None:
+            with bound(run_id="B"):
+                log.info("from_b")
+        thread = threading.Thread(target=other_run)
+        with bound(run_id="A"):
+            log.info("from_a")
+            thread.start()
+            thread.join()
+        log.info("from_nobody")
+    assert [json.loads(line)["event"] for line in a.read_text().splitlines()] == ["from_a"]
+    assert [json.loads(line)["event"] for line in b.read_text().splitlines()] == ["from_b"]
