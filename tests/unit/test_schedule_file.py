@@ -89,10 +89,10 @@ def test_wrong_cron_unknown_bot_and_bad_time_zone_are_all_reported_with_lines(tm
         load_schedules(path, SETTINGS)
     lines = caught.value.message.splitlines()
     assert lines == [
-        f"{path}:4: jobs.tonk-intake.cron: Value error, '61 * * * *': minute '61': the last value (61) is higher "
+        f"{path}:4: jobs.tonk-intake.cron: '61 * * * *': minute '61': the last value (61) is higher "
         "than the maximum value (59)",
-        f"{path}:6: jobs.mail.bot: Value error, unknown bot 'tonkk' (bots in the settings file: post, tonk)",
-        f"{path}:11: jobs.night.timezone: Value error, unknown time zone 'Europe/Amsterdan' (use an IANA name "
+        f"{path}:6: jobs.mail.bot: unknown bot 'tonkk' (bots in the settings file: post, tonk)",
+        f"{path}:11: jobs.night.timezone: unknown time zone 'Europe/Amsterdan' (use an IANA name "
         "such as Europe/Amsterdam)",
     ]
 
@@ -107,8 +107,8 @@ def test_check_command_exits_2_naming_all_three_problems(tmp_path: Path, monkeyp
     assert result.exit_code == 2
     text = " ".join(result.output.split())
     assert f"{path}:4: jobs.tonk-intake.cron" in text
-    assert f"{path}:6: jobs.mail.bot: Value error, unknown bot 'tonkk'" in text
-    assert f"{path}:11: jobs.night.timezone: Value error, unknown time zone 'Europe/Amsterdan'" in text
+    assert f"{path}:6: jobs.mail.bot: unknown bot 'tonkk'" in text
+    assert f"{path}:11: jobs.night.timezone: unknown time zone 'Europe/Amsterdan'" in text
 
 
 def test_check_command_accepts_the_shipped_schedules_file(monkeypatch: pytest.MonkeyPatch) -> None:
