@@ -20,7 +20,8 @@ from tonk_bot.form import KEY_BY_LABEL, normalise_document_type
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 REFERENCE = re.compile(r"\bOF-[ABCDEFGHJKLMNPQRSTUVWXYZ23456789]{6}\b")
 _SUBJECT = re.compile(r"\[Open Forms\]\s*(?P<form>.+?)\s+-\s+submission\s+(?P<ref>OF-\w{6})", re.IGNORECASE)
-_HEADER = re.compile(r"Submission details for (?P<form>.+?) \(submitted on (?P<when>[0-9:\- /.]+)\)")
+_HEADER = re.compile(r"^\s*Submission details for (?P<form>.+?) \(submitted on (?P<when>[0-9:\- /.]+)\)",
+                     re.MULTILINE)
 _OUR_REFERENCE = re.compile(r"^\s*Our reference:\s*(?P<ref>OF-\w{6})\s*$", re.MULTILINE)
 _BIJLAGE = re.compile(r"^\s*Bijlage (?P<type>[^:\t]+?)\s*(?::|\t)\s*(?P<filename>.+?)\s*$", re.IGNORECASE)
 # `Label: value`, or `Label<TAB>value` (a table row of an HTML-only mail, common.sources.mail.html_to_text)
@@ -63,13 +64,17 @@ def _submitted(when: str) -> datetime | None:
 
 
 def read_portal_mail(mail: ParsedMail) -> PortalMail | None:
-    """The portal e-mail's content, or None when `mail` is not a portal notification at all."""
+    """The portal e-mail's content, or None when `mail` is not a portal notification at all.
+
+    The body must hold the header line or the `Our reference:` line at the start of a line: a reply or
+    forward that only quotes them (`> Our reference: ...`) or repeats the subject is not the portal's mail.
+    """
     subject = _SUBJECT.search(mail.subject)
     header = _HEADER.search(mail.text)
     our_ref = _OUR_REFERENCE.search(mail.text)
     reference = (our_ref and our_ref["ref"]) or (subject and subject["ref"])
-    if not reference or not (subject or header):
-        return None
+    if not reference or not (header or our_ref):
+        return None  # the subject alone (a reply "Re: [Open Forms] ...", a forward) is not the portal's mail
     form = (header and header["form"]) or (subject and subject["form"]) or ""
     fields: dict[str, str] = {}
     documents: list[tuple[str, str]] = []
