@@ -17,7 +17,7 @@ from common.config import Settings
 from common.db import Database
 from common.errors import ConfigError
 from common.logging import get_logger
-from common.runner import IntakeRecord, consume, produce
+from common.runner import IntakeRecord, consume, consume_in_threads, produce
 from common.runs import RunContext, open_run
 from common.sources.base import Source
 from common.sources.factory import build_sources
@@ -60,23 +60,34 @@ def stop_on_signals(stop: threading.Event) -> Iterator[None]:
             signal.signal(sig, old)
 
 
-def _consume_with(ctx: RunContext, bot: BotDefinition, *, idle_exit: bool) -> None:
-    consumer = bot.open_consumer(ctx)
-    try:
-        consume(ctx, consumer, idle_exit=idle_exit)
-    finally:
-        consumer.close()
+def _consume_with(ctx: RunContext, bot: BotDefinition, *, idle_exit: bool, workers: int) -> None:
+    """Work the queue with one consumer in this thread, or `workers` consumer threads (common.runner)."""
+    if workers == 1:
+        consumer = bot.open_consumer(ctx)
+        try:
+            consume(ctx, consumer, idle_exit=idle_exit)
+        finally:
+            consumer.close()
+    else:
+        consume_in_threads(ctx, bot.open_consumer, workers, idle_exit=idle_exit)
+
+
+def _check_workers(workers: int) -> None:
+    if workers < 1:
+        raise ConfigError("config.invalid", f"--workers: at least 1, not {workers}")
 
 
 def run_once(settings: Settings, db: Database, name: str, *, trigger: str = "cli", produce_items: bool = True,
              consume_items: bool = True, sources: list[Source] | None = None,
              on_record: Callable[[IntakeRecord], None] | None = None,
-             stop: threading.Event | None = None) -> dict[str, Any]:
-    """One run of bot `name`: intake from every configured source, then work the queue until empty.
+             stop: threading.Event | None = None, workers: int = 1) -> dict[str, Any]:
+    """One run of bot `name`: intake from every configured source, then work the queue until empty
+    with `workers` consumers at once (threads, each its own browser and lease owner).
 
     Returns the run summary (as written to `runs/<run-id>/summary.json`).
-    Raises ConfigError, LockHeld.
+    Raises ConfigError (also for `workers` < 1), LockHeld.
     """
+    _check_workers(workers)
     bot = bot_for(settings, name)
     command = "run" if produce_items and consume_items else ("intake" if produce_items else "worker")
     with open_run(settings, db, name, command, trigger) as ctx:
@@ -87,19 +98,24 @@ def run_once(settings: Settings, db: Database, name: str, *, trigger: str = "cli
                 produce(ctx, bot, sources if sources is not None else build_sources(settings, ctx.bot_settings),
                         on_record=on_record)
             if consume_items and not ctx.stop.is_set():
-                _consume_with(ctx, bot, idle_exit=True)
+                _consume_with(ctx, bot, idle_exit=True, workers=workers)
     return _closed(ctx)
 
 
 def work(settings: Settings, db: Database, name: str, *, trigger: str = "cli",
-         stop: threading.Event | None = None) -> dict[str, Any]:
-    """Consume bot `name`'s queue until stopped (SIGTERM/Ctrl-C, or `stop`). Raises ConfigError, LockHeld."""
+         stop: threading.Event | None = None, workers: int = 1) -> dict[str, Any]:
+    """Consume bot `name`'s queue with `workers` consumers until stopped (SIGTERM/Ctrl-C, or `stop`):
+    each finishes the item in hand (or releases it while waiting to retry), then closes its browser.
+
+    Raises ConfigError (also for `workers` < 1), LockHeld.
+    """
+    _check_workers(workers)
     bot = bot_for(settings, name)
     with open_run(settings, db, name, "worker", trigger) as ctx:
         if stop is not None:
             ctx.stop = stop
         with stop_on_signals(ctx.stop):
-            _consume_with(ctx, bot, idle_exit=False)
+            _consume_with(ctx, bot, idle_exit=False, workers=workers)
     return _closed(ctx)
 
 

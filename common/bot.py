@@ -40,6 +40,14 @@ class ItemSteps(Protocol):
         """Record, before the irreversible click, that submission starts (exactly-once marker)."""
         ...
 
+    def mark_submitted(self, result_ref: str, **details: Any) -> None:
+        """Record, right after the irreversible click, what it made (e.g. the zaak number)."""
+        ...
+
+    def submitted_ref(self) -> str | None:
+        """What an earlier attempt (or this one) recorded with `mark_submitted`, else None."""
+        ...
+
     def set_keys(self, keys: Mapping[str, Sequence[str]]) -> None:
         """Set the item's lookup keys (duplicate checks)."""
         ...

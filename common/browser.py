@@ -6,6 +6,12 @@ notes/environment.md), hands out a context and page, starts a trace chunk per it
 when tracing is configured, captures failure artefacts, recycles its context after
 `recycle_context_after` items, and leaves no Chromium process behind on `close()`.
 
+Secrets stay out of traces: a trace records every value typed (and the page's form
+values in its DOM snapshots, and request bodies), so typing a password happens inside
+`with session.untraced():`, which ends the item's trace chunk before the block and
+starts a new one after it. The parts of one item are merged into one `trace.zip`
+(the trace viewer shows them as one timeline with a gap), see `merge_traces`.
+
 Which Chromium (`BrowserSettings.executable`):
 - a path: that file (it must exist);
 - `auto`: Playwright's own Chromium when it is installed (`playwright install chromium`),
@@ -20,8 +26,11 @@ from __future__ import annotations
 
 import shutil
 import sys
+import tempfile
 import threading
-from collections.abc import Callable
+import zipfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -55,6 +64,12 @@ INSTALL_HINT = ("install one with `make browser` (Playwright's Chromium: `playwr
 SCREENSHOT = "screenshot.png"
 PAGE_HTML = "page.html"
 TRACE = "trace.zip"
+#: what a trace records: DOM snapshots before/after each action (what the viewer shows), no
+#: screencast (a JPEG stream that costs the browser CPU on every item; `screenshot.png` shows the
+#: failure), no sources (docs/decisions/0007-workers-traces-and-speed.md)
+TRACE_OPTIONS = {"screenshots": False, "snapshots": True, "sources": False}
+#: the entries of one trace (chunk) file the viewer reads per part: `<name>.trace|.network|.stacks`
+_PART_ENTRIES = ("trace.trace", "trace.network", "trace.stacks")
 
 
 @dataclass(frozen=True)
@@ -134,6 +149,8 @@ class BrowserSession:
         self._context: BrowserContext | None = None
         self._page: Page | None = None
         self._chunk_open = False
+        self._trace_parts: list[Path] = []
+        self._parts_dir: Path | None = None
         self._items_in_context = 0
         self._thread: int | None = None
 
@@ -180,6 +197,9 @@ class BrowserSession:
             finally:
                 self._browser = None
                 self._stop_playwright()
+                if self._parts_dir is not None:
+                    shutil.rmtree(self._parts_dir, ignore_errors=True)
+                    self._parts_dir = None
 
     def _stop_playwright(self) -> None:
         if self._playwright is not None:
@@ -200,7 +220,7 @@ class BrowserSession:
             context = self._browser.new_context(locale="nl-NL", timezone_id="Europe/Amsterdam")
             context.set_default_timeout(self.settings.timeout_ms)
             if self.settings.trace != "off":
-                context.tracing.start(screenshots=True, snapshots=True)
+                context.tracing.start(**TRACE_OPTIONS)
                 self._chunk_open = True
             self._context = context
             self._items_in_context = 0
@@ -222,6 +242,7 @@ class BrowserSession:
     def _close_context(self) -> None:
         context, self._context, self._page = self._context, None, None
         self._chunk_open = False
+        self._drop_trace_parts()
         if context is not None:
             try:
                 context.close()
@@ -233,7 +254,28 @@ class BrowserSession:
     def item_started(self) -> None:
         """Begin an item: with tracing on, its own trace chunk starts here."""
         context = self.context
+        self._drop_trace_parts()
         if self.settings.trace != "off" and not self._chunk_open:
+            context.tracing.start_chunk()
+            self._chunk_open = True
+
+    @contextmanager
+    def untraced(self) -> Iterator[None]:
+        """Run the block (typing a password) with no trace recording: no actions, values, DOM or network.
+
+        The item's open trace chunk is stopped before the block (kept as a part of the item's trace)
+        and a new chunk starts after it. When the block raises, no new chunk starts for the rest of
+        the attempt: the page may still hold what was typed, and a failure capture would record it.
+        Without tracing, or outside an item's chunk, the block just runs.
+        """
+        self._check_thread()
+        context = self._context
+        if context is None or not self._chunk_open:
+            yield
+            return
+        self._stop_chunk_as_part(context)
+        yield
+        if self._context is context:
             context.tracing.start_chunk()
             self._chunk_open = True
 
@@ -241,14 +283,14 @@ class BrowserSession:
         """End an item: with trace 'always' and a `folder`, save its trace there; recycle the context after
         `recycle_context_after` items. Returns the files written."""
         written: list[Path] = []
-        if self._context is not None and self._chunk_open:
+        if self._context is not None and (self._chunk_open or self._trace_parts):
             if self.settings.trace == "always" and folder is not None:
-                folder.mkdir(parents=True, exist_ok=True)
-                self._context.tracing.stop_chunk(path=folder / TRACE)
-                written.append(folder / TRACE)
+                written.append(self._save_trace(folder / TRACE))
             else:
-                self._context.tracing.stop_chunk()
-            self._chunk_open = False
+                if self._chunk_open:
+                    self._context.tracing.stop_chunk()
+                    self._chunk_open = False
+                self._drop_trace_parts()
         self._items_in_context += 1
         if self._items_in_context >= self.settings.recycle_context_after:
             log.info("browser.context_recycled", items=self._items_in_context)
@@ -258,12 +300,18 @@ class BrowserSession:
     def capture_failure(self, folder: Path) -> list[Path]:
         """Write `screenshot.png`, `page.html` and (when tracing) `trace.zip` of the current page into `folder`.
 
-        Best effort: an artefact that cannot be made (a crashed page) is logged and left out, never
-        raised, so the failure being recorded is not hidden by another. Returns the files written.
+        The trace is saved first, so the capture's own steps are not in it. Best effort: an artefact
+        that cannot be made (a crashed page) is logged and left out, never raised, so the failure
+        being recorded is not hidden by another. Returns the files written.
         """
         self._check_thread()
         folder.mkdir(parents=True, exist_ok=True)
         written: list[Path] = []
+        if self._context is not None and (self._chunk_open or self._trace_parts):
+            try:
+                written.append(self._save_trace(folder / TRACE))
+            except (PlaywrightError, OSError, zipfile.BadZipFile) as exc:
+                log.warning("browser.trace_failed", error=str(exc))
         page = self._page
         if page is not None and not page.is_closed():
             try:
@@ -276,18 +324,68 @@ class BrowserSession:
                 written.append(folder / PAGE_HTML)
             except PlaywrightError as exc:
                 log.warning("browser.page_html_failed", error=exc.message)
-        if self._context is not None and self._chunk_open:
-            try:
-                self._context.tracing.stop_chunk(path=folder / TRACE)
-                written.append(folder / TRACE)
-            except PlaywrightError as exc:
-                log.warning("browser.trace_failed", error=exc.message)
-            self._chunk_open = False
-        return written
+        return [p for p in (folder / SCREENSHOT, folder / PAGE_HTML, folder / TRACE) if p in written]
+
+    # trace parts -------------------------------------------------------------------------
+
+    def _stop_chunk_as_part(self, context: BrowserContext) -> None:
+        if self._parts_dir is None:
+            self._parts_dir = Path(tempfile.mkdtemp(prefix="softbot-trace-"))
+        part = self._parts_dir / f"part-{len(self._trace_parts) + 1}.zip"
+        self._chunk_open = False
+        context.tracing.stop_chunk(path=part)
+        self._trace_parts.append(part)
+
+    def _save_trace(self, target: Path) -> Path:
+        """Stop the open chunk and merge it with the item's earlier parts into `target`."""
+        if self._chunk_open and self._context is not None:
+            self._stop_chunk_as_part(self._context)
+        parts, self._trace_parts = self._trace_parts, []
+        try:
+            merge_traces(parts, target)
+        finally:
+            for part in parts:
+                part.unlink(missing_ok=True)
+        return target
+
+    def _drop_trace_parts(self) -> None:
+        parts, self._trace_parts = self._trace_parts, []
+        for part in parts:
+            part.unlink(missing_ok=True)
 
     def _check_thread(self) -> None:
         if self._thread is not None and self._thread != threading.get_ident():
             raise RuntimeError("a BrowserSession is bound to the thread that started it (Playwright sync API)")
+
+
+def merge_traces(parts: Sequence[Path], target: Path) -> Path:
+    """Merge trace files (chunks of one context, oldest first) into one `target` zip; returns `target`.
+
+    One part is copied as it is. Several get their `trace.trace|.network|.stacks` entries renamed to
+    `part<n>-trace.*`; resources and screencast frames (content-addressed names) are written once.
+    The trace viewer loads every `<name>.trace` entry of a zip with its `.network` and `.stacks` and
+    shows them on one timeline (as it does for a test's several contexts).
+
+    Raises:
+        ValueError: no parts. OSError, zipfile.BadZipFile: a part cannot be read.
+    """
+    if not parts:
+        raise ValueError("merge_traces: no trace parts")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if len(parts) == 1:
+        shutil.copyfile(parts[0], target)
+        return target
+    seen: set[str] = set()
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+        for number, part in enumerate(parts, start=1):
+            with zipfile.ZipFile(part) as zipped:
+                for info in zipped.infolist():
+                    name = f"part{number}-{info.filename}" if info.filename in _PART_ENTRIES else info.filename
+                    if name in seen:
+                        continue
+                    seen.add(name)
+                    out.writestr(name, zipped.read(info))
+    return target
 
 
 def check(settings: BrowserSettings) -> tuple[bool, str]:

@@ -9,11 +9,18 @@ process it, then complete or fail it. BusinessException: to the exception queue 
 once. SystemException: diagnostics captured, browser reset, retried with
 exponential backoff (tenacity) up to `max_attempts` (counted on the item, so a
 crash counts too), then to the exception queue as kind `system`.
+
+Several consumers in one run (`consume_in_threads`, `softbot worker tonk --workers N`):
+one thread each, each with its own consumer (its own browser: Playwright's sync API
+is one instance per thread) and its own lease owner name `<run owner>:w<n>`; the
+queue's leases keep them off each other's items (docs/decisions/0003).
 """
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -141,9 +148,18 @@ class _Steps:
         self.queue: WorkQueue = ctx.queue
         self.folder: Path = ctx.folder / "items" / str(item.id)
         self._ctx, self._item, self._owner = ctx, item, owner
+        self._submitted: str | None = item.result_ref
 
     def mark_submission_started(self, **details: Any) -> None:
         self.queue.mark_submission_started(self._item.id, self._owner, run_id=self._ctx.run_id, details=details)
+
+    def mark_submitted(self, result_ref: str, **details: Any) -> None:
+        self.queue.mark_submitted(self._item.id, self._owner, result_ref=result_ref, run_id=self._ctx.run_id,
+                                  details=details)
+        self._submitted = result_ref
+
+    def submitted_ref(self) -> str | None:
+        return self._submitted
 
     def set_keys(self, keys: Mapping[str, Sequence[str]]) -> None:
         self.queue.set_keys(self._item.id, keys)
@@ -176,6 +192,51 @@ def consume(ctx: RunContext, consumer: Consumer, *, owner: str | None = None, id
         with bound(item_id=item.id, reference=item.reference):
             _handle(ctx, consumer, item, owner)
     return handled
+
+
+def consume_in_threads(ctx: RunContext, open_consumer: Callable[[RunContext], Consumer], workers: int, *,
+                       idle_exit: bool = True, poll_seconds: float = 5.0) -> int:
+    """Run `workers` consumers at once, one thread each, until the queue is empty (`idle_exit`) or
+    `ctx.stop` is set; returns the items handled by all.
+
+    Each thread opens its own consumer with `open_consumer(ctx)` (so its browser belongs to that
+    thread), works as `consume` does under lease owner `<ctx.owner>:w<n>` (n from 1), and closes
+    its consumer, whatever happens. The threads carry the caller's log context (run id, bot).
+    The calling thread only waits, so signal handlers (SIGTERM, Ctrl-C: `ctx.stop`) keep working;
+    the threads are daemons, so an abort (a second Ctrl-C) does not wait for them.
+
+    Raises:
+        the first exception a thread ended with (e.g. ConfigError from `open_consumer`), after
+        setting `ctx.stop` so that the others finish or release their item and stop too.
+    """
+    if workers < 1:
+        raise ValueError(f"workers: at least 1, not {workers}")
+    handled = [0] * workers
+    errors: list[BaseException] = []
+
+    def work(n: int) -> None:
+        try:
+            consumer = open_consumer(ctx)
+            try:
+                handled[n] = consume(ctx, consumer, owner=f"{ctx.owner}:w{n + 1}", idle_exit=idle_exit,
+                                     poll_seconds=poll_seconds)
+            finally:
+                consumer.close()
+        except BaseException as exc:  # noqa: BLE001 - handed to the calling thread, which raises it
+            log.error("worker_failed", worker=n + 1, error=repr(exc))
+            errors.append(exc)
+            ctx.stop.set()
+
+    threads = [threading.Thread(target=contextvars.copy_context().run, args=(work, n), name=f"worker-{n + 1}",
+                                daemon=True) for n in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        while thread.is_alive():
+            thread.join(timeout=0.5)
+    if errors:
+        raise errors[0]
+    return sum(handled)
 
 
 def _handle(ctx: RunContext, consumer: Consumer, item: WorkItem, owner: str) -> None:

@@ -2,9 +2,12 @@
 
 Per item: the intake checks and pre-assessment (`tonk_bot.intake.evaluate`, the same code
 path as `softbot assess tonk`), then, when there are no findings, `register_case` drives
-the case system (exactly once: it looks the zaak up by extern kenmerk first, and the
-work item records "submission started" right before the click that creates a zaak).
-Findings raise a BusinessException (to a caseworker at once, every finding listed).
+the case system (exactly once: it looks the zaak up by extern kenmerk first, the work
+item records "submission started" right before the click that creates a zaak and the
+zaak number right after it shows, and a later attempt that knows the number never
+creates another). Findings raise a BusinessException (to a caseworker at once, every
+finding listed). The login runs untraced (`BrowserSession.untraced`): no trace holds
+the password.
 """
 
 from __future__ import annotations
@@ -63,6 +66,8 @@ def document_refs(item: WorkItem) -> list[DocumentRef]:
 class TonkConsumer:
     """Processes TONK work items in one worker thread (one browser, started at the first item).
 
+    With `browser.trace: always`, each item's trace goes to `runs/<run-id>/items/<item-id>/trace.zip`.
+
     Raises (from the constructor): ConfigError for invalid options, policies, or a missing
     case-system password environment variable.
     """
@@ -103,9 +108,11 @@ class TonkConsumer:
         draft = case_draft(item, result.application, received, channel, result.note() or "", documents)
         browser = self._browser.start()
         browser.item_started()
-        registration = register_case(browser.page, draft, before_submit=lambda: steps.mark_submission_started(),
-                                     account=self._account)
-        browser.item_finished()
+        registration = register_case(
+            browser.page, draft, before_submit=lambda: steps.mark_submission_started(),
+            after_submit=lambda number: steps.mark_submitted(number), known_zaak=steps.submitted_ref(),
+            account=self._account, untraced=browser.untraced)
+        browser.item_finished(steps.folder)
         return ItemOutcome(
             result={"zaak": registration.zaak_number, "created": registration.created,
                     "uploaded": registration.uploaded,

@@ -18,6 +18,8 @@ from common.runs import dry_run_context
 from common.sources.factory import build_sources, source_from_path
 
 BOT_ARG = typer.Argument(..., help="The bot's name, as configured under `bots:` in config/softbot.yaml.")
+WORKERS_OPT = typer.Option(1, "--workers", "-w", min=1, max=32, help="Items registered at once: each worker is a "
+                           "thread with its own browser (about 300 MB of memory each).")
 
 
 def register(app: typer.Typer) -> None:
@@ -28,15 +30,16 @@ def register(app: typer.Typer) -> None:
     app.command("assess")(assess)
 
 
-def run(bot: str = BOT_ARG) -> None:
+def run(bot: str = BOT_ARG, workers: int = WORKERS_OPT) -> None:
     """Run BOT once, as the scheduler does: read every source, then register every pending item.
 
     Prints a summary: items read, cases registered (zaak numbers), items sent to the exception queue
     (reasons), duration, and the run folder (runs/<run-id>/: log.jsonl, summary.json).
+    SIGTERM or Ctrl-C: each worker finishes the item in hand (or releases it), then the run ends.
     """
     conf = settings()
     with cli_errors(), database(conf) as db, _intake_progress() as on_record:
-        summary = service.run_once(conf, db, bot, on_record=on_record)
+        summary = service.run_once(conf, db, bot, on_record=on_record, workers=workers)
     print_summary(summary)
     raise typer.Exit(summary["exit_code"])
 
@@ -74,11 +77,14 @@ def intake(
     raise typer.Exit(summary["exit_code"])
 
 
-def worker(bot: str = BOT_ARG) -> None:
-    """Work BOT's queue until stopped: SIGTERM or Ctrl-C finishes the item in hand (or releases it)."""
+def worker(bot: str = BOT_ARG, workers: int = WORKERS_OPT) -> None:
+    """Work BOT's queue until stopped: SIGTERM or Ctrl-C finishes the item in hand (or releases it).
+
+    A second Ctrl-C aborts at once; items in hand then come back after their lease expires.
+    """
     conf = settings()
     with cli_errors(), database(conf) as db:
-        summary = service.work(conf, db, bot)
+        summary = service.work(conf, db, bot, workers=workers)
     print_summary(summary)
     raise typer.Exit(summary["exit_code"])
 

@@ -201,6 +201,20 @@ class WorkQueue:
             self._event(s, item_id, run_id, owner, State.IN_PROGRESS, State.IN_PROGRESS,
                         "submission_started", dict(details or {}))
 
+    def mark_submitted(self, item_id: int, owner: str, *, result_ref: str, run_id: str | None = None,
+                       details: Mapping[str, Any] | None = None) -> None:
+        """Record the result of the irreversible step (e.g. the new zaak's number) as soon as it shows.
+
+        Sets `result_ref` while the item is still in progress, so a later attempt (after a crash or
+        a retry) knows it; event `submitted`. Raises LeaseLost.
+        """
+        with self.db.session() as s:
+            row = self._leased(s, item_id, owner)
+            row.result_ref = result_ref
+            row.updated_at = self.clock()
+            self._event(s, item_id, run_id, owner, State.IN_PROGRESS, State.IN_PROGRESS, "submitted",
+                        {"result_ref": result_ref, **(details or {})})
+
     def record_attempt(self, item_id: int, owner: str, *, code: str, message: str,
                        run_id: str | None = None, details: Mapping[str, Any] | None = None) -> int:
         """Count one more attempt after a system exception; returns the new attempt number."""

@@ -73,9 +73,12 @@ def serve(args: argparse.Namespace) -> int:
     config = SandboxConfig(db_path=args.db, users=users_from_env_or_default(args.users), faults=_faults(args),
                            control=args.control)
     app = create_app(config)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP given, so asyncio sets TCP_NODELAY on each connection (it checks the protocol): else
+    # Nagle holds a response's body until the browser's delayed ACK, 40 ms on every request
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((args.host, args.port))
+    sock.listen(128)  # connections wait in the backlog until uvicorn serves: no refusal right after the line
     host, port = sock.getsockname()[:2]
     print(f"Zaaksysteem: http://{host}:{port}/", flush=True)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))

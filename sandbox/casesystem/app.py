@@ -9,6 +9,10 @@ Screens: `/inloggen`, `/personen/zoeken` (search by BSN, "Persoon aanmaken"),
 `/zaken/nieuw`, `/zaken/{nummer}/documenten` (upload, "Afronden"),
 `/zaken/{nummer}/bevestiging`, `/zaken/zoeken` (by extern kenmerk, results load
 after `search_delay_ms`), `/zaken/{nummer}` (detail).
+
+Crash tests use the `hold` fault: the matching request is held open (after or before
+its change is stored) and `GET /_sandbox/holds` shows it, so a test can kill the
+robot at exactly that step (settings.HoldFault).
 """
 
 from __future__ import annotations
@@ -16,8 +20,10 @@ from __future__ import annotations
 import asyncio
 import hmac
 import random
+import re
 import threading
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -34,7 +40,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sandbox.casesystem import forms
 from sandbox.casesystem.sessions import COOKIE, Session, SessionStore
-from sandbox.casesystem.settings import Faults, SandboxConfig, faults_from_json
+from sandbox.casesystem.settings import Faults, HoldFault, SandboxConfig, faults_from_json
 from sandbox.casesystem.store import CaseStore, DuplicatePerson
 
 HERE = Path(__file__).parent
@@ -55,6 +61,22 @@ class BadForm(Exception):
 
 
 @dataclass
+class _Held:
+    """One request held open by the `hold` fault, until `release` is set."""
+
+    method: str
+    path: str
+    after_commit: bool
+    since: float
+    loop: asyncio.AbstractEventLoop
+    release: asyncio.Event
+
+    def as_json(self) -> dict[str, Any]:
+        return {"method": self.method, "path": self.path, "after_commit": self.after_commit,
+                "seconds": round(time.monotonic() - self.since, 3)}
+
+
+@dataclass
 class _State:
     config: SandboxConfig
     store: CaseStore
@@ -62,11 +84,33 @@ class _State:
     faults: Faults
     rng: random.Random
     rng_lock: threading.Lock
+    hold_matches: int = 0
+    holds_started: int = 0
+    held: list[_Held] = field(default_factory=list)
 
     def set_faults(self, faults: Faults) -> None:
+        """Replace the faults; every request held so far is let go (from any thread)."""
         with self.rng_lock:
             self.faults = faults
             self.rng = random.Random(faults.seed)
+            self.hold_matches = self.holds_started = 0
+            released, self.held = self.held, []
+        for held in released:
+            held.loop.call_soon_threadsafe(held.release.set)
+
+    def take_hold(self, faults: Faults, method: str, path: str) -> bool:
+        """Whether this request is the one `faults.hold` holds (its nth match, once per setting)."""
+        hold = faults.hold
+        if hold is None or method != hold.method or not re.fullmatch(hold.path, path):
+            return False
+        with self.rng_lock:
+            if faults is not self.faults:
+                return False
+            self.hold_matches += 1
+            if self.hold_matches != hold.nth:
+                return False
+            self.holds_started += 1
+            return True
 
     def draw_failure(self) -> bool:
         rate = self.faults.error_rate
@@ -154,7 +198,29 @@ def create_app(config: SandboxConfig) -> FastAPI:
         if state.draw_failure():
             return render(request, "fout.html", None, status=500, title="Er is een fout opgetreden",
                           message="Interne serverfout. Probeer het later opnieuw.")
+        if faults.hold is not None and state.take_hold(faults, request.method, path):
+            return await held_request(request, call_next, faults.hold)
         return await call_next(request)
+
+    async def held_request(request: Request, call_next: Any, hold: HoldFault) -> Response:
+        """Answer after the hold ends; without `after_commit` the request is never handled (503)."""
+        held = _Held(request.method, request.url.path, hold.after_commit, time.monotonic(),
+                     asyncio.get_running_loop(), asyncio.Event())
+        response = await call_next(request) if hold.after_commit else None
+        with state.rng_lock:
+            state.held.append(held)
+        try:
+            await asyncio.wait_for(held.release.wait(), timeout=hold.max_seconds)
+        except TimeoutError:
+            pass  # held long enough: answer now
+        finally:
+            with state.rng_lock:
+                if held in state.held:
+                    state.held.remove(held)
+        if response is not None:
+            return response
+        return render(request, "fout.html", None, status=503, title="Er is een fout opgetreden",
+                      message="Het verzoek is niet verwerkt (sandbox: vastgehouden).")
 
     @app.exception_handler(LoginRequired)
     async def to_login(request: Request, exc: LoginRequired) -> Response:
@@ -419,6 +485,14 @@ def create_app(config: SandboxConfig) -> FastAPI:
         @app.get("/_sandbox/faults")
         async def get_faults() -> JSONResponse:
             return JSONResponse(state.faults.model_dump())
+
+        @app.get("/_sandbox/holds")
+        async def get_holds() -> JSONResponse:
+            """The requests held now by the `hold` fault, and how many were held since it was set."""
+            with state.rng_lock:
+                held = [h.as_json() for h in state.held]
+                started = state.holds_started
+            return JSONResponse({"held": held, "started": started})
 
         @app.post("/_sandbox/faults")
         async def set_faults(request: Request) -> JSONResponse:

@@ -12,18 +12,20 @@ Example faults file::
     validation_error: {field: omschrijving, message: "Omschrijving bevat ongeldige tekens"}
     layout: alternate            # the reskinned layout: other order, other ids and classes
     search_delay_ms: 1500        # not a fault: how long the kenmerk search takes to show results
+    hold: {method: POST, path: "/zaken", after_commit: true}   # hang on the 1st matching request (crash tests)
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 DEFAULT_DB = Path("runs/sandbox/casesystem.db")
 USERS_ENV = "SANDBOX_CASESYSTEM_USERS"
@@ -38,6 +40,34 @@ class ValidationFault(BaseModel):
 
     field: str = Field(min_length=1, description="form field name, e.g. 'omschrijving' or 'postcode'")
     message: str = "Deze waarde wordt niet geaccepteerd"
+
+
+class HoldFault(BaseModel):
+    """Hold the `nth` request matching `method` and `path` (a regular expression, matched whole) open.
+
+    With `after_commit`, the request is handled (its change is stored) and only its answer is held;
+    without, it is held before it is handled, and dropped unhandled when its browser went away in
+    the meantime. The hold shows in `GET /_sandbox/holds` the moment it starts (so a test can kill
+    the robot right then), and ends when the faults are replaced (`POST /_sandbox/faults`) or after
+    `max_seconds`. One request is held per fault setting: later matches pass.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    method: str = Field("POST", pattern=r"^[A-Z]+$")
+    path: str = Field(min_length=1, description="regular expression for the whole path, e.g. '/zaken/[^/]+/afronden'")
+    after_commit: bool = True
+    nth: int = Field(1, ge=1, description="hold the nth matching request (1 = the first)")
+    max_seconds: float = Field(120.0, gt=0, le=3600)
+
+    @field_validator("path")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a regular expression: {exc}") from exc
+        return value
 
 
 class Faults(BaseModel):
@@ -58,6 +88,7 @@ class Faults(BaseModel):
     validation_error: ValidationFault | None = None
     layout: Literal["default", "alternate"] = "default"
     search_delay_ms: int = Field(500, ge=0, le=60_000, description="delay before search results appear")
+    hold: HoldFault | None = None
 
 
 class FaultsFileError(ValueError):

@@ -3,6 +3,7 @@
     with running_casesystem(tmp_path / "zaaksysteem.db") as cs:
         cs.set_faults(layout="alternate")
         ...  # drive cs.url with a browser
+        cs.set_faults(hold={"method": "POST", "path": "/zaken"}); ...; cs.wait_held()  # crash tests
         cases = cs.cases()   # `python -m sandbox.casesystem cases --json`
 """
 
@@ -12,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -39,6 +41,26 @@ class RunningCaseSystem:
         response = httpx.post(f"{self.url}_sandbox/faults", json=faults, timeout=10)
         response.raise_for_status()
         return response.json()
+
+    def holds(self) -> dict[str, Any]:
+        """`GET /_sandbox/holds`: `{"held": [{method, path, after_commit, seconds}], "started": n}`."""
+        response = httpx.get(f"{self.url}_sandbox/holds", timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    def wait_held(self, limit_s: float = 120.0, poll_s: float = 0.05) -> dict[str, Any]:
+        """Wait until the `hold` fault holds a request; returns that request. A bound, not a timing.
+
+        Raises:
+            TimeoutError: nothing was held within `limit_s` seconds.
+        """
+        deadline = time.monotonic() + limit_s
+        while time.monotonic() < deadline:
+            held = self.holds()["held"]
+            if held:
+                return held[0]
+            time.sleep(poll_s)
+        raise TimeoutError(f"no request was held within {limit_s} s")
 
     def cases(self) -> list[dict[str, Any]]:
         """Every zaak, from `python -m sandbox.casesystem cases --json --db <db>`."""

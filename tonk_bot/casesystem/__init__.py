@@ -5,10 +5,10 @@
 
 from tonk_bot.casesystem.draft import CaseDraft, DocumentDraft, PersonDraft
 from tonk_bot.casesystem.labels import DEFAULT_LABELS, CaseSystemLabels
-from tonk_bot.casesystem.pages import SessionExpired
+from tonk_bot.casesystem.pages import ServerError, SessionExpired
 from tonk_bot.casesystem.registration import CaseSystemAccount, Registration, log_in, register_case
 
 __all__ = [
     "DEFAULT_LABELS", "CaseDraft", "CaseSystemAccount", "CaseSystemLabels", "DocumentDraft", "PersonDraft",
-    "Registration", "SessionExpired", "log_in", "register_case",
+    "Registration", "ServerError", "SessionExpired", "log_in", "register_case",
 ]

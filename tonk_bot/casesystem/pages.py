@@ -3,12 +3,19 @@
 No XPath, no generated ids, no CSS of wrappers: the texts come from `CaseSystemLabels`,
 so a reskinned case system (other element order, ids and classes) works unchanged.
 Every wait is Playwright's own (a locator becoming visible, within the context's
-default timeout); nothing sleeps.
+default timeout) on the condition that shows the step is done (the next screen, the
+new row in the document list, the loaded search results); nothing sleeps.
+
+Speed (bench/results/registration.md): each Playwright call is a round trip to the
+browser, so a screen is checked with one wait and one look in the usual case, a table
+is read in one call, a search screen that already shows is not loaded again, and a
+freshly opened form gets only the values the draft has.
 
 Each screen checks on arrival that it is the screen expected and raises:
 - `SessionExpired` (a SystemException, code `casesystem.session_expired`) when the
   login form appears instead: the caller logs in again and carries on;
-- `SystemException("casesystem.server_error")` on the case system's error page;
+- `ServerError` (a SystemException, code `casesystem.server_error`) on the case
+  system's error page or a failed search: the caller may start the steps over;
 - `SystemException("casesystem.rejected")` when a form comes back with errors, naming
   each field and message (labels, never the values typed);
 - `SystemException("page.unexpected")` when neither the screen nor one of the above appears.
@@ -39,20 +46,39 @@ class SessionExpired(SystemException):
         super().__init__("casesystem.session_expired", f"login form shown instead of {where!r}")
 
 
+class ServerError(SystemException):
+    """The case system answered with its error page (HTTP 5xx) or a failed search: often transient."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("casesystem.server_error", message)
+
+
+#: each row (role row) of a table as [[is header cell, innerText], ...]: one round trip for the whole table
+_ROW_CELLS_JS = "rows => rows.map(r => Array.from(r.cells, c => [c.tagName === 'TH', c.innerText]))"
+
+
 def normalise_text(text: str) -> str:
     """NFC, whitespace collapsed: how a name looks after a trip through HTML (for comparing names)."""
     return " ".join(unicodedata.normalize("NFC", text).split())
 
 
 def read_table(table: Locator) -> list[dict[str, str]]:
-    """The rows of an HTML table as dicts keyed by column header text (column order does not matter)."""
-    headers = [normalise_text(h) for h in table.get_by_role("columnheader").all_inner_texts()]
-    rows = []
-    for row in table.get_by_role("row").all():
-        cells = row.get_by_role("cell").all_inner_texts()
+    """The rows of an HTML table as dicts keyed by column header text (column order does not matter).
+
+    One round trip, no wait (call it once the table shows): the header row is the row of header
+    cells only; each row with data cells gives one dict of its data cells (a row header is no column).
+    """
+    rows: list[list[list[object]]] = table.get_by_role("row").evaluate_all(_ROW_CELLS_JS)
+    headers: list[str] = []
+    records = []
+    for row in rows:
+        if row and all(is_header for is_header, _ in row):
+            headers = headers or [normalise_text(str(text)) for _, text in row]
+            continue
+        cells = [normalise_text(str(text)) for is_header, text in row if not is_header]
         if cells:
-            rows.append(dict(zip(headers, (normalise_text(c) for c in cells), strict=False)))
-    return rows
+            records.append(dict(zip(headers, cells, strict=False)))
+    return records
 
 
 class Screen:
@@ -86,10 +112,11 @@ class Screen:
     def arrive(self, expected: Locator | None = None, *also: Locator) -> Locator:
         """Wait until this screen (or `expected`), one of `also`, the login form or an error page shows.
 
-        Returns the locator that showed (`expected` or one of `also`).
+        Returns the locator that showed (`expected` or one of `also`, looked at in that order).
+        Two round trips when the expected one shows: one wait for any of them, one look.
 
         Raises:
-            SessionExpired, SystemException("casesystem.server_error" | "page.unexpected").
+            SessionExpired, ServerError, SystemException("page.unexpected").
         """
         expected = expected if expected is not None else self.heading()
         login, error = self.login_form(), self.error_page()
@@ -101,15 +128,18 @@ class Screen:
         except PlaywrightTimeoutError as exc:
             raise SystemException("page.unexpected", f"{self.name!r} did not appear (page title "
                                   f"{self._title()!r})") from exc
-        if login.first.is_visible():
-            raise SessionExpired(self.name)
-        if error.first.is_visible():
-            raise SystemException("casesystem.server_error", f"the case system showed "
-                                  f"{error.first.inner_text()!r} instead of {self.name!r}")
         for candidate in (expected, *also):
             if candidate.first.is_visible():
                 return candidate
+        if login.first.is_visible():
+            raise SessionExpired(self.name)
+        if error.first.is_visible():
+            raise ServerError(f"the case system showed {error.first.inner_text()!r} instead of {self.name!r}")
         raise SystemException("page.unexpected", f"{self.name!r} vanished while it was read")
+
+    def is_shown(self) -> bool:
+        """Whether this screen shows now (its heading; one look, no wait)."""
+        return self.heading().is_visible()
 
     def raise_if_rejected(self, form_name: str) -> None:
         """Raise SystemException("casesystem.rejected") naming each field error in the error summary."""
@@ -126,9 +156,10 @@ class Screen:
             return "?"
 
     def menu(self, item: str) -> None:
-        """Click `item` in the main menu (the page must be a case system page with its menu)."""
+        """Click `item` in the main menu; when no menu shows, wait for it (or raise as `arrive` does)."""
         nav = self.page.get_by_role("navigation", name=self.labels.main_menu, exact=True)
-        Screen.arrive(self, nav)
+        if not nav.first.is_visible():
+            Screen.arrive(self, nav)
         nav.get_by_role("link", name=item, exact=True).click()
 
     def case_number(self) -> str:
@@ -160,10 +191,13 @@ class LoginPage(Screen):
         return self.login_form().is_visible()
 
     def login(self, username: str, password: str) -> None:
-        """Log in and wait for the main menu.
+        """Log in and wait for the main menu. Call it inside the browser session's `untraced()`:
+        a trace would record the password typed.
 
         Raises:
             SystemException("casesystem.login_failed"): the case system refused the credentials.
+            SessionExpired: the login form came back without a reason (e.g. its form expired): log in again.
+            ServerError: the case system answered with its error page.
         """
         form = self.login_form()
         form.wait_for(state="visible")
@@ -172,12 +206,18 @@ class LoginPage(Screen):
         form.get_by_role("button", name=self.labels.login_button, exact=True).click()
         menu = self.page.get_by_role("navigation", name=self.labels.main_menu, exact=True)
         refused = self.page.get_by_text(self.labels.login_failed, exact=True)
+        error = self.error_page()
         try:
-            menu.or_(refused).first.wait_for(state="visible")
+            menu.or_(refused).or_(error).or_(form).first.wait_for(state="visible")
         except PlaywrightTimeoutError as exc:
             raise SystemException("page.unexpected", "no main menu after logging in") from exc
-        if refused.is_visible():
+        if menu.first.is_visible():
+            return
+        if refused.first.is_visible():
             raise SystemException("casesystem.login_failed", f"the case system refused the login of {username!r}")
+        if error.first.is_visible():
+            raise ServerError(f"the case system showed {error.first.inner_text()!r} after logging in")
+        raise SessionExpired("login")
 
 
 class PersonSearchPage(Screen):
@@ -186,8 +226,10 @@ class PersonSearchPage(Screen):
     heading_label = "person_search_heading"
 
     def open(self) -> PersonSearchPage:
-        self.menu(self.labels.menu_persons)
-        self.arrive()
+        """Go to "Persoon zoeken" through the menu, unless it shows already (its search form is on it)."""
+        if not self.is_shown():
+            self.menu(self.labels.menu_persons)
+            self.arrive()
         return self
 
     def search(self, bsn: str) -> bool:
@@ -209,19 +251,23 @@ class PersonFormPage(Screen):
     def create(self, person: PersonDraft) -> None:
         """Fill and submit the form; returns when the new person is shown as found.
 
+        Expects the fresh form shown under "Geen persoon gevonden": it types the person's given
+        values and leaves the fields the person has no value for as they are (empty).
+
         Raises:
             SystemException("casesystem.rejected"): the form came back with errors (fields named).
         """
         form = self.page.get_by_role("form", name=self.labels.person_form, exact=True)
-        form.wait_for(state="visible")
         fields = self.labels.person_fields
         for name, label in fields.items():
-            field = form.get_by_label(label, exact=True)
             value = getattr(person, name)
+            if value is None or value == "":
+                continue
+            field = form.get_by_label(label, exact=True)
             if isinstance(value, date):
                 self._fill_date(field, value)
             else:
-                field.fill("" if value is None else str(value))
+                field.fill(str(value))
         form.get_by_role("button", name=self.labels.person_create_button, exact=True).click()
         found = self.page.get_by_role("region", name=self.labels.person_found_region, exact=True).filter(
             has=self.page.get_by_text(person.bsn, exact=True))
@@ -234,14 +280,26 @@ class UploadPage(Screen):
 
     heading_label = "upload_heading"
 
+    def __init__(self, page: Page, labels: CaseSystemLabels) -> None:
+        super().__init__(page, labels)
+        self._listed: list[tuple[str, str]] | None = None
+
     def documents(self) -> list[tuple[str, str]]:
-        """(file name, document type) of each document on the zaak, as listed."""
-        table = self.page.get_by_role("table", name=self.labels.uploaded_table, exact=True)
-        return [(r.get(self.labels.column_filename, ""), r.get(self.labels.column_document_type, ""))
-                for r in read_table(table)]
+        """(file name, document type) of each document on the zaak, as listed (read once per screen).
+
+        Read when the screen's whole HTML is in (DOMContentLoaded), so no row is missed.
+        """
+        if self._listed is None:
+            self.page.wait_for_load_state("domcontentloaded")
+            table = self.page.get_by_role("table", name=self.labels.uploaded_table, exact=True)
+            self._listed = [(r.get(self.labels.column_filename, ""), r.get(self.labels.column_document_type, ""))
+                            for r in read_table(table)]
+        return list(self._listed)
 
     def upload(self, document: DocumentDraft) -> None:
         """Upload `document` under its own file name and type; returns when the list shows one more of it.
+
+        Waits for that row (or the form's errors), not for the screen: the screen shows before it too.
 
         Raises:
             SystemException("document.checksum_mismatch"): the stored file is not the one recorded.
@@ -252,16 +310,27 @@ class UploadPage(Screen):
             raise SystemException("document.checksum_mismatch", f"stored file {document.path.name} changed")
         type_label = self.labels.document_types[document.document_type]
         key = (normalise_text(document.filename), type_label)
-        before = self.documents().count(key)
+        listed = self.documents()
+        before = listed.count(key)
         form = self.page.get_by_role("form", name=self.labels.upload_form, exact=True)
         mime = mimetypes.guess_type(document.filename)[0] or "application/octet-stream"
         form.get_by_label(self.labels.upload_file, exact=True).set_input_files(
             {"name": document.filename, "mimeType": mime, "buffer": data})
         form.get_by_label(self.labels.upload_type, exact=True).select_option(label=type_label)
         form.get_by_role("button", name=self.labels.upload_button, exact=True).click()
-        self.arrive(self.heading(), self.error_summary())
+        self._listed = None
+        table = self.page.get_by_role("table", name=self.labels.uploaded_table, exact=True)
+        rows = table.get_by_role("row").filter(
+            has=self.page.get_by_role("cell", name=document.filename, exact=True)).filter(
+            has=self.page.get_by_role("cell", name=type_label, exact=True))
+        one_more, errors, screen = rows.nth(before), self.error_summary(), self.heading()
+        shown = self.arrive(one_more, errors, screen)
+        if shown is one_more:
+            self._listed = [*listed, key]
+            return
+        listed_now = self.documents()  # the screen showed first: read it whole, then judge
         self.raise_if_rejected(self.labels.upload_form)
-        if self.documents().count(key) <= before:
+        if listed_now.count(key) <= before:
             raise SystemException("casesystem.upload_not_listed", f"uploaded {document.document_type} not listed")
 
     def finish(self) -> ConfirmationPage:
@@ -285,14 +354,18 @@ class NewCasePage(Screen):
     heading_label = "new_case_heading"
 
     def open(self) -> NewCasePage:
+        """Open an empty "Nieuwe zaak" form through the menu (always a fresh one)."""
         self.menu(self.labels.menu_new_case)
         self.arrive()
         return self
 
     def fill(self, draft: CaseDraft) -> None:
-        """Type and select every field of `draft` (empty optional fields are cleared)."""
+        """Type and select the fields of `draft` into the empty form `open()` gave.
+
+        Fields the draft has no value for (no partner, an amount not given, no toelichting) and
+        months not asked for are left as the fresh form has them: empty, unchecked.
+        """
         form = self.page.get_by_role("form", name=self.labels.new_case_form, exact=True)
-        form.wait_for(state="visible")
         f = self.labels.case_fields
 
         def field(name: str) -> Locator:
@@ -304,15 +377,19 @@ class NewCasePage(Screen):
         field("kanaal").select_option(label=self.labels.channels[draft.kanaal])
         field("reference").fill(draft.reference)
         field("initiator").fill(draft.initiator.bsn)
-        field("partner").fill(draft.partner.bsn if draft.partner else "")
+        if draft.partner is not None:
+            field("partner").fill(draft.partner.bsn)
         for name, amount in draft.amounts().items():
-            field(name).fill(self._amount(amount))
+            if amount is not None:
+                field(name).fill(self._amount(amount))
         months = form.get_by_role("group", name=self.labels.months_group, exact=True)
         for month, label in self.labels.months.items():
-            months.get_by_label(label, exact=True).set_checked(month in draft.maanden)
+            if month in draft.maanden:
+                months.get_by_label(label, exact=True).check()
         field("iban").fill(draft.iban)
         field("rekeninghouder").fill(draft.rekeninghouder)
-        field("toelichting").fill(draft.toelichting or "")
+        if draft.toelichting:
+            field("toelichting").fill(draft.toelichting)
         field("note").fill(draft.note)
 
     def save(self) -> UploadPage:
@@ -324,7 +401,8 @@ class NewCasePage(Screen):
         form = self.page.get_by_role("form", name=self.labels.new_case_form, exact=True)
         form.get_by_role("button", name=self.labels.save_button, exact=True).click()
         upload = UploadPage(self.page, self.labels)
-        if upload.arrive(upload.heading(), self.error_summary()) is not upload.heading():
+        screen = upload.heading()
+        if upload.arrive(screen, self.error_summary()) is not screen:
             self.raise_if_rejected(self.labels.new_case_form)
         return upload
 
@@ -335,7 +413,8 @@ class CaseDetailPage(Screen):
     heading_label = "case_detail_heading"
 
     def documents(self) -> list[tuple[str, str]]:
-        """(file name, document type) of each document on the zaak."""
+        """(file name, document type) of each document on the zaak (once the screen's HTML is in)."""
+        self.page.wait_for_load_state("domcontentloaded")
         table = self.page.get_by_role("table", name=self.labels.documents_table, exact=True)
         return [(r.get(self.labels.column_filename, ""), r.get(self.labels.column_document_type, ""))
                 for r in read_table(table)]
@@ -353,8 +432,10 @@ class CaseSearchPage(Screen):
     heading_label = "case_search_heading"
 
     def open(self) -> CaseSearchPage:
-        self.menu(self.labels.menu_case_search)
-        self.arrive()
+        """Go to "Zaken zoeken" through the menu, unless it shows already (after logging in, it does)."""
+        if not self.is_shown():
+            self.menu(self.labels.menu_case_search)
+            self.arrive()
         return self
 
     def search(self, reference: str) -> list[dict[str, str]]:
@@ -364,7 +445,7 @@ class CaseSearchPage(Screen):
         a search that has not answered yet is not mistaken for "no case".
 
         Raises:
-            SystemException("casesystem.server_error"): the search itself failed.
+            ServerError: the search itself failed.
         """
         form = self.page.get_by_role("form", name=self.labels.case_search_form, exact=True)
         form.get_by_label(self.labels.case_search_reference, exact=True).fill(reference)
@@ -375,7 +456,7 @@ class CaseSearchPage(Screen):
         failed = region.get_by_text(self.labels.search_failed, exact=True)
         shown = self.arrive(table, none, failed)
         if shown is failed:
-            raise SystemException("casesystem.server_error", "the case search failed")
+            raise ServerError("the case search failed")
         if shown is none:
             return []
         wanted = normalise_text(reference)

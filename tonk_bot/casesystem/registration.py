@@ -9,13 +9,25 @@ from becoming two cases when a runner dies between the click and its commit
 extern kenmerk.
 
 When the session expires on the way, the robot logs in again and starts over from
-the search: every step is safe to repeat, since it looks before it creates.
+the search; when the case system answers with its error page (a 5xx, often
+transient), it goes back to the start page and starts over from the search too.
+Every step is safe to repeat, since it looks before it creates. Both are bounded
+(`max_logins`, `max_restarts`); beyond that the SystemException goes to the runner,
+which retries the item in a fresh browser context.
+
+Hooks for the work item: `before_submit()` right before the click that creates the
+zaak, `after_submit(number)` right after it shows the new zaak's number (the consumer
+records it on the item), and `known_zaak`: the number an earlier attempt recorded.
+A known zaak that the search does not find is a SystemException, never a reason to
+create another. The password is typed inside `untraced()` (the browser session's:
+no trace records it).
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 
 import structlog
@@ -34,10 +46,13 @@ from tonk_bot.casesystem.pages import (
     PersonFormPage,
     PersonSearchPage,
     Screen,
+    ServerError,
     SessionExpired,
     UploadPage,
     normalise_text,
 )
+
+Untraced = Callable[[], AbstractContextManager[None]]
 
 log = structlog.get_logger(__name__)
 
@@ -60,11 +75,14 @@ class Registration:
     uploaded: list[str] = field(default_factory=list)
 
 
-def log_in(page: Page, account: CaseSystemAccount, labels: CaseSystemLabels = DEFAULT_LABELS) -> None:
+def log_in(page: Page, account: CaseSystemAccount, labels: CaseSystemLabels = DEFAULT_LABELS,
+           untraced: Untraced = nullcontext) -> None:
     """Open `account.url` and log in when the login form shows (no-op when already logged in).
 
+    The password is typed inside `untraced()` (e.g. `BrowserSession.untraced`: no trace records it).
+
     Raises:
-        SystemException("casesystem.login_failed" | "page.unexpected").
+        SystemException("casesystem.login_failed" | "page.unexpected"), ServerError, SessionExpired.
     """
     page.goto(account.url)
     screen = Screen(page, labels)
@@ -72,6 +90,11 @@ def log_in(page: Page, account: CaseSystemAccount, labels: CaseSystemLabels = DE
     try:
         screen.arrive(menu)
     except SessionExpired:
+        _login(page, account, labels, untraced)
+
+
+def _login(page: Page, account: CaseSystemAccount, labels: CaseSystemLabels, untraced: Untraced) -> None:
+    with untraced():
         LoginPage(page, labels).login(account.username, account.password.get_secret_value())
 
 
@@ -81,8 +104,12 @@ def register_case(
     labels: CaseSystemLabels = DEFAULT_LABELS,
     *,
     before_submit: Callable[[], None],
+    after_submit: Callable[[str], None] | None = None,
+    known_zaak: str | None = None,
     account: CaseSystemAccount | None = None,
+    untraced: Untraced = nullcontext,
     max_logins: int = 20,
+    max_restarts: int = 5,
 ) -> Registration:
     """Register `draft` as one zaak (or complete the zaak an earlier attempt left) and return its number.
 
@@ -92,52 +119,82 @@ def register_case(
         labels: the case system's words.
         before_submit: called right before each click on "Opslaan" of a new zaak (the consumer records
             "submission started" on the work item there). Not called when the zaak already exists.
+        after_submit: called with the new zaak's number as soon as the case system shows it, before
+            the uploads (the consumer records it on the work item).
+        known_zaak: the number of the zaak an earlier attempt created for this draft, if recorded.
         account: the case system's URL and credentials, to log in at the start and again after the
-            session expired. Without it, an expired session raises SessionExpired.
+            session expired, and to return to the start page after an error page. Without it, an
+            expired session raises SessionExpired and an error page ServerError.
+        untraced: a context manager factory the login runs in (`BrowserSession.untraced`).
         max_logins: how many times to log in again within one call before giving up.
+        max_restarts: how many error pages (HTTP 5xx, failed searches) to start over after.
 
     Raises:
         BusinessException("casesystem.duplicate_cases"): more than one zaak has this extern kenmerk
             already (a human must look; the robot creates nothing).
         SessionExpired: the session expired and no `account` was given, or it kept expiring.
-        SystemException: page.unexpected, casesystem.server_error, casesystem.rejected (fields named),
-            casesystem.login_failed, casesystem.upload_not_listed, document.checksum_mismatch, and
-            browser.error for any other Playwright error (a timeout, a closed page; message masked).
+        ServerError ("casesystem.server_error"): an error page with no `account`, or too many.
+        SystemException: page.unexpected, casesystem.rejected (fields named), casesystem.login_failed,
+            casesystem.case_not_found (the known zaak is not found), casesystem.upload_not_listed,
+            document.checksum_mismatch, and browser.error for any other Playwright error (a timeout, a
+            closed page; message masked).
     """
     try:
-        return _register(page, draft, labels, before_submit, account, max_logins)
+        return _register(page, draft, labels, _Hooks(before_submit, after_submit, known_zaak), account,
+                         untraced, max_logins, max_restarts)
     except PlaywrightError as exc:
         # a locator that never resolved, a crashed page: the world misbehaved (masked: locators may hold a BSN)
         first_line = (exc.message or type(exc).__name__).splitlines()[0]
         raise SystemException("browser.error", mask_text(first_line)) from exc
 
 
-def _register(page: Page, draft: CaseDraft, labels: CaseSystemLabels, before_submit: Callable[[], None],
-              account: CaseSystemAccount | None, max_logins: int) -> Registration:
-    flow = _Registration(page, draft, labels, before_submit)
-    if account is not None and not page.url.startswith(account.url.rstrip("/")):
-        log_in(page, account, labels)
-    logins = 0
+@dataclass
+class _Hooks:
+    before_submit: Callable[[], None]
+    after_submit: Callable[[str], None] | None
+    known_zaak: str | None
+
+
+def _register(page: Page, draft: CaseDraft, labels: CaseSystemLabels, hooks: _Hooks,
+              account: CaseSystemAccount | None, untraced: Untraced, max_logins: int,
+              max_restarts: int) -> Registration:
+    flow = _Registration(page, draft, labels, hooks)
+    go_home = account is not None and not page.url.startswith(account.url.rstrip("/"))
+    log_in_here = False
+    logins = restarts = 0
     while True:
         try:
+            if go_home and account is not None:
+                go_home = False
+                log_in(page, account, labels, untraced)
+            elif log_in_here and account is not None:
+                log_in_here = False
+                _login(page, account, labels, untraced)
             return flow.run()
         except SessionExpired:
             if account is None or logins >= max_logins:
                 raise
             logins += 1
+            log_in_here = True
             log.info("casesystem.login_again", reference=draft.reference, logins=logins)
-            LoginPage(page, labels).login(account.username, account.password.get_secret_value())
+        except ServerError as exc:
+            if account is None or restarts >= max_restarts:
+                raise
+            restarts += 1
+            go_home, log_in_here = True, False
+            log.warning("casesystem.start_over", reference=draft.reference, restarts=restarts, code=exc.code,
+                        error=exc.message)
 
 
 class _Registration:
-    """The steps of one registration; `run` may be repeated after a new login."""
+    """The steps of one registration; `run` may be repeated after a new login or an error page."""
 
-    def __init__(self, page: Page, draft: CaseDraft, labels: CaseSystemLabels,
-                 before_submit: Callable[[], None]) -> None:
+    def __init__(self, page: Page, draft: CaseDraft, labels: CaseSystemLabels, hooks: _Hooks) -> None:
         self.page = page
         self.draft = draft
         self.labels = labels
-        self.before_submit = before_submit
+        self.hooks = hooks
+        self.known_zaak = hooks.known_zaak
         self.submitted = False
         self.uploaded: list[str] = []
         self.persons_present: set[str] = set()
@@ -152,19 +209,31 @@ class _Registration:
                                     f"{numbers}. Controleer en voeg ze samen.")
         if rows:
             number = rows[0].get(self.labels.column_case_number, "")
+            if self.known_zaak and number != self.known_zaak:
+                raise SystemException("casesystem.case_not_found",
+                                      f"the search for {self.draft.reference} shows {number}, not the zaak "
+                                      f"{self.known_zaak} created earlier")
             log.info("casesystem.case_exists", reference=self.draft.reference, zaak=number)
             upload = search.open_case(number).add_documents()
+        elif self.known_zaak:
+            # created by an earlier attempt but not found (a search index behind?): never a second one
+            raise SystemException("casesystem.case_not_found",
+                                  f"zaak {self.known_zaak} created earlier is not found by extern kenmerk "
+                                  f"{self.draft.reference}")
         else:
             for person in (self.draft.initiator, self.draft.partner):
                 if person is not None:
                     self._find_or_create(person)
             new_case = NewCasePage(self.page, self.labels).open()
             new_case.fill(self.draft)
-            self.before_submit()
+            self.hooks.before_submit()
             self.submitted = True
             upload = new_case.save()
             number = upload.case_number()
+            self.known_zaak = number
             log.info("casesystem.case_created", reference=self.draft.reference, zaak=number)
+            if self.hooks.after_submit is not None:
+                self.hooks.after_submit(number)
         self._upload_missing(upload)
         confirmed = upload.finish().case_number()
         if confirmed != number:
