@@ -1,6 +1,6 @@
 """An IMAP mailbox as a source (Dovecot, Exchange Online, ...), on the stdlib's `imaplib`.
 
-Why not rpaframework's `RPA.Email.ImapSmtp`: docs/decisions/0007-imap-and-oauth2.md (it does not
+Why not rpaframework's `RPA.Email.ImapSmtp`: docs/decisions/0008-imap-and-oauth2.md (it does not
 verify the server's certificate, has no STARTTLS, marks listed mail read and hands out re-parsed
 messages instead of the bytes received; tests/integration/test_imap_rpaframework.py shows each).
 

@@ -6,7 +6,7 @@ endpoint (`POST {token_url}` with `grant_type=client_credentials`); the token is
 refresh token: refreshing means asking again. `ClientCredentials.token()` does so when the
 cached token is within `margin` of its expiry, and `invalidate()` forces it after a server
 refused the token, so a run that outlives a token does not fail. Why not rpaframework's
-OAuth keywords or MSAL: docs/decisions/0007-imap-and-oauth2.md.
+OAuth keywords or MSAL: docs/decisions/0008-imap-and-oauth2.md.
 
 Secrets (the client secret, tokens) are never logged or put in exception messages.
 """
