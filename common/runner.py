@@ -24,7 +24,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +49,11 @@ class IntakeRecord:
 
     `total` is how many inputs the source listed when its read began (None when it cannot tell);
     `acknowledged` is False when the item is committed but the source could not be told (the input
-    is read again next time, found to be a duplicate, and acknowledged then).
+    is read again next time, found to be a duplicate, and acknowledged then). `documents` describes
+    each file: role, type, filename, size, content_type, sha256 (of the decoded bytes).
+
+    `on_record` gets the record with its `new_item` whole; the records `produce` returns keep no file
+    bytes (documents' `data` is b""), so an intake of many messages keeps its memory flat.
     """
 
     source: str
@@ -61,6 +65,18 @@ class IntakeRecord:
     new_item: NewItem
     total: int | None = None
     acknowledged: bool = True
+    documents: list[dict[str, Any]] = field(default_factory=list)
+
+    def without_bytes(self) -> IntakeRecord:
+        """This record with the file bytes dropped from `new_item` (everything else kept)."""
+        slim = [replace(d, data=b"") for d in self.new_item.documents]
+        return replace(self, new_item=replace(self.new_item, documents=slim))
+
+
+def document_facts(new: NewItem) -> list[dict[str, Any]]:
+    """Role, type, filename, size, sniffed content type and sha256 of each document of `new`."""
+    return [{"role": d.role, "type": d.document_type, "filename": d.filename, "size": len(d.data),
+             "content_type": d.content_type, "sha256": hashlib.sha256(d.data).hexdigest()} for d in new.documents]
 
 
 def unreadable_item(incoming: Incoming, exc: Exception) -> NewItem:
@@ -81,16 +97,18 @@ def produce(ctx: RunContext, bot: BotDefinition, sources: Iterable[Source], *, d
     """Read every source once; one work item per input; acknowledge each after its commit.
 
     With `dry_run`, nothing is written, moved or acknowledged. A source that fails to read is
-    logged and counted (`source_errors`); the other sources still run.
+    logged and counted (`source_errors`); the other sources still run. A source that cannot be
+    acknowledged after a commit is counted the same way; the intake goes on (the input is read
+    again next time and acknowledged as a duplicate of its item).
     """
     records: list[IntakeRecord] = []
     for source in sources:
         try:
             for incoming in source.read():
                 record = _take_in(ctx, bot, source, incoming, dry_run)
-                records.append(record)
                 if on_record:
                     on_record(record)
+                records.append(record.without_bytes())
                 if ctx.stop.is_set():
                     break
         except SystemException as exc:
@@ -114,8 +132,8 @@ def _take_in(ctx: RunContext, bot: BotDefinition, source: Source, incoming: Inco
     reasons = list(new.failure.codes) if new.failure else []
     ctx.tally.add("read")
     if dry_run:
-        return IntakeRecord(source.name, incoming.key, new.reference,
-                            "human" if new.failure else "application", None, reasons, new, incoming.total, False)
+        return IntakeRecord(source.name, incoming.key, new.reference, "human" if new.failure else "application",
+                            None, reasons, new, incoming.total, False, document_facts(new))
     added = ctx.queue.add(new, actor=f"producer:{ctx.owner}", run_id=ctx.run_id)
     acknowledged = True
     try:  # only now: the item is committed
@@ -136,7 +154,7 @@ def _take_in(ctx: RunContext, bot: BotDefinition, source: Source, incoming: Inco
     log.info("intake", source=source.name, reference=new.reference, outcome=outcome, item_id=added.item_id,
              reasons=reasons)
     return IntakeRecord(source.name, incoming.key, new.reference, outcome, added.item_id, reasons, new,
-                        incoming.total, acknowledged)
+                        incoming.total, acknowledged, document_facts(new))
 
 
 # -- consumer -------------------------------------------------------------------------------------

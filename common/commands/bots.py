@@ -137,15 +137,8 @@ def record_json(record: IntakeRecord) -> dict[str, Any]:
         "channel": new.channel, "received": new.payload.get("received"),
         "fields": new.payload.get("fields", {}),
         "findings": [mask_finding(f) for f in (new.failure.findings if new.failure else [])],
-        "documents": [{"role": d.role, "type": d.document_type, "filename": d.filename, "size": len(d.data),
-                       "content_type": d.content_type, "sha256": _sha256(d.data)} for d in new.documents],
+        "documents": record.documents,
     }
-
-
-def _sha256(data: bytes) -> str:
-    import hashlib
-
-    return hashlib.sha256(data).hexdigest()
 
 
 class _intake_progress:
