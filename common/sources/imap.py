@@ -10,9 +10,9 @@ What this source promises:
   `ca_file` for a private or self-signed server. No cleartext login.
 - Password login, or OAuth2 client credentials (`AUTHENTICATE XOAUTH2`, Microsoft 365) with a
   fresh token on every (re)connect and one retry with a new token when the server refuses one.
-- `read` never changes the mailbox: every message in `folder` that is not flagged \\Deleted is
-  fetched with `BODY.PEEK[]` (unread mail stays unread), oldest UID first, in batches of
-  `fetch_batch`, as the exact bytes the server holds, with its INTERNALDATE.
+- `read` never changes the mailbox: the folder is opened read-only (EXAMINE), every message not
+  flagged \\Deleted is fetched with `BODY.PEEK[]` (unread mail stays unread), oldest UID first, in
+  batches of `fetch_batch`, as the exact bytes the server holds, with its INTERNALDATE.
 - `acknowledge` moves the message to `processed_folder` (created when missing) with `UID MOVE`
   (RFC 6851, one atomic step); a server without MOVE gets `UID COPY` + `\\Deleted` + `UID EXPUNGE`
   (UIDPLUS) of that one message only, never an EXPUNGE of the whole folder.
@@ -109,7 +109,8 @@ class ImapSource:
         self.timeout = timeout_seconds
         self.fetch_batch = fetch_batch
         self._conn: imaplib.IMAP4 | None = None
-        self._uidvalidity: str | None = None
+        self._uidvalidity: str | None = None  # of the open folder; None: no folder open
+        self._writable = False
         self._processed_exists = False
 
     # -- connection ---------------------------------------------------------------------------------
@@ -174,15 +175,21 @@ class ImapSource:
             self._conn = self._open()
         return self._conn
 
-    def _select(self, conn: imaplib.IMAP4) -> str:
-        """Select `folder` read-write (BODY.PEEK keeps \\Seen untouched); returns its UIDVALIDITY."""
-        status, data = conn.select(encode_mailbox(self.folder))
+    def _select(self, conn: imaplib.IMAP4, *, writable: bool = False) -> str:
+        """Open `folder`: EXAMINE (read-only) for reading, SELECT when a move needs it; returns UIDVALIDITY.
+
+        An open folder is kept: a read-write one serves reading too (BODY.PEEK leaves \\Seen alone).
+        """
+        if self._uidvalidity is not None and (self._writable or not writable):
+            return self._uidvalidity
+        status, data = conn.select(encode_mailbox(self.folder), readonly=not writable)
         if status != "OK":
             raise SystemException("imap.folder", f"{self._where()}: cannot open folder {self.folder!r}: "
                                                  f"{_text(data)}")
         _, validity = conn.response("UIDVALIDITY")
         value = validity[0].decode() if validity and validity[0] else ""
         self._uidvalidity = value
+        self._writable = writable
         return value
 
     def _retrying(self, operation: Callable[[imaplib.IMAP4], T]) -> T:
@@ -242,7 +249,7 @@ class ImapSource:
                                delivered_at=delivered, total=total)
 
     def _fetch(self, conn: imaplib.IMAP4, validity: str, uids: list[int]) -> dict[int, tuple[bytes, datetime | None]]:
-        current = self._uidvalidity or self._select(conn)  # selects again after a reconnect
+        current = self._select(conn)  # opens the folder again after a reconnect
         if current != validity:
             raise SystemException("imap.uidvalidity", f"{self._where()}: folder {self.folder!r} was renumbered "
                                                       "while reading; the rest is read at the next intake")
@@ -269,7 +276,7 @@ class ImapSource:
         validity, _, uid = incoming.key.partition(":")
 
         def move(conn: imaplib.IMAP4) -> None:
-            current = self._uidvalidity or self._select(conn)
+            current = self._select(conn, writable=True)
             if current != validity:
                 raise SystemException("imap.uidvalidity", f"{self._where()}: folder {self.folder!r} was renumbered "
                                                           "since reading; the message is moved at the next intake")
