@@ -2,15 +2,18 @@
 
 Framework code: no domain knowledge. A `BrowserSession` owns one sync Playwright
 instance and one browser for one thread (Playwright's sync API is not thread-safe,
-notes/environment.md), hands out a context and page, starts a trace chunk per item
+notes/environment.md), hands out a context and page, starts a trace per item
 when tracing is configured, captures failure artefacts, recycles its context after
 `recycle_context_after` items, and leaves no Chromium process behind on `close()`.
 
-Secrets stay out of traces: a trace records every value typed (and the page's form
-values in its DOM snapshots, and request bodies), so typing a password happens inside
-`with session.untraced():`, which ends the item's trace chunk before the block and
-starts a new one after it. The parts of one item are merged into one `trace.zip`
-(the trace viewer shows them as one timeline with a gap), see `merge_traces`.
+Tracing is started per item and stopped at its end (not in chunks: a context's network
+log spans all its chunks, so one item's trace would carry every earlier item's requests).
+
+Secrets stay out of traces: a trace records every value typed, the page's form values
+in its DOM snapshots, and request bodies, so typing a password happens inside
+`with session.untraced():`, which stops the item's trace before the block (kept as a
+part) and starts a new one after it. The parts of one item are merged into one
+`trace.zip` (the trace viewer shows them as one timeline with a gap), see `merge_traces`.
 
 Which Chromium (`BrowserSettings.executable`):
 - a path: that file (it must exist);
@@ -68,7 +71,7 @@ TRACE = "trace.zip"
 #: screencast (a JPEG stream that costs the browser CPU on every item; `screenshot.png` shows the
 #: failure), no sources (docs/decisions/0007-workers-traces-and-speed.md)
 TRACE_OPTIONS = {"screenshots": False, "snapshots": True, "sources": False}
-#: the entries of one trace (chunk) file the viewer reads per part: `<name>.trace|.network|.stacks`
+#: the entries of one trace file the viewer reads per part: `<name>.trace|.network|.stacks`
 _PART_ENTRIES = ("trace.trace", "trace.network", "trace.stacks")
 
 
@@ -148,7 +151,7 @@ class BrowserSession:
         self._browser: Browser | None = None
         self._context: BrowserContext | None = None
         self._page: Page | None = None
-        self._chunk_open = False
+        self._tracing = False
         self._trace_parts: list[Path] = []
         self._parts_dir: Path | None = None
         self._items_in_context = 0
@@ -212,16 +215,13 @@ class BrowserSession:
 
     @property
     def context(self) -> BrowserContext:
-        """The current context, created on first use (with tracing started when configured)."""
+        """The current context, created on first use (tracing starts with each item)."""
         self._check_thread()
         if self._browser is None:
             raise RuntimeError("BrowserSession is not started")
         if self._context is None:
             context = self._browser.new_context(locale="nl-NL", timezone_id="Europe/Amsterdam")
             context.set_default_timeout(self.settings.timeout_ms)
-            if self.settings.trace != "off":
-                context.tracing.start(**TRACE_OPTIONS)
-                self._chunk_open = True
             self._context = context
             self._items_in_context = 0
         return self._context
@@ -235,13 +235,13 @@ class BrowserSession:
         return self._page
 
     def reset(self) -> None:
-        """Close the context (cookies, storage, pages, open trace chunk); the next use makes a new one."""
+        """Close the context (cookies, storage, pages, an open trace); the next use makes a new one."""
         self._check_thread()
         self._close_context()
 
     def _close_context(self) -> None:
         context, self._context, self._page = self._context, None, None
-        self._chunk_open = False
+        self._tracing = False
         self._drop_trace_parts()
         if context is not None:
             try:
@@ -252,44 +252,44 @@ class BrowserSession:
     # items -------------------------------------------------------------------------------
 
     def item_started(self) -> None:
-        """Begin an item: with tracing on, its own trace chunk starts here."""
+        """Begin an item: with tracing on, its trace starts here."""
         context = self.context
         self._drop_trace_parts()
-        if self.settings.trace != "off" and not self._chunk_open:
-            context.tracing.start_chunk()
-            self._chunk_open = True
+        if self.settings.trace != "off" and not self._tracing:
+            context.tracing.start(**TRACE_OPTIONS)
+            self._tracing = True
 
     @contextmanager
     def untraced(self) -> Iterator[None]:
         """Run the block (typing a password) with no trace recording: no actions, values, DOM or network.
 
-        The item's open trace chunk is stopped before the block (kept as a part of the item's trace)
-        and a new chunk starts after it. When the block raises, no new chunk starts for the rest of
-        the attempt: the page may still hold what was typed, and a failure capture would record it.
-        Without tracing, or outside an item's chunk, the block just runs.
+        The item's trace is stopped before the block (kept as a part of the item's trace) and a new
+        one starts after it. When the block raises, no new one starts for the rest of the attempt:
+        the page may still hold what was typed, and a failure capture would record it. Without
+        tracing, or outside an item, the block just runs.
         """
         self._check_thread()
         context = self._context
-        if context is None or not self._chunk_open:
+        if context is None or not self._tracing:
             yield
             return
-        self._stop_chunk_as_part(context)
+        self._stop_as_part(context)
         yield
         if self._context is context:
-            context.tracing.start_chunk()
-            self._chunk_open = True
+            context.tracing.start(**TRACE_OPTIONS)
+            self._tracing = True
 
     def item_finished(self, folder: Path | None = None) -> list[Path]:
         """End an item: with trace 'always' and a `folder`, save its trace there; recycle the context after
         `recycle_context_after` items. Returns the files written."""
         written: list[Path] = []
-        if self._context is not None and (self._chunk_open or self._trace_parts):
+        if self._context is not None and (self._tracing or self._trace_parts):
             if self.settings.trace == "always" and folder is not None:
                 written.append(self._save_trace(folder / TRACE))
             else:
-                if self._chunk_open:
-                    self._context.tracing.stop_chunk()
-                    self._chunk_open = False
+                if self._tracing:
+                    self._tracing = False
+                    self._context.tracing.stop()
                 self._drop_trace_parts()
         self._items_in_context += 1
         if self._items_in_context >= self.settings.recycle_context_after:
@@ -307,7 +307,7 @@ class BrowserSession:
         self._check_thread()
         folder.mkdir(parents=True, exist_ok=True)
         written: list[Path] = []
-        if self._context is not None and (self._chunk_open or self._trace_parts):
+        if self._context is not None and (self._tracing or self._trace_parts):
             try:
                 written.append(self._save_trace(folder / TRACE))
             except (PlaywrightError, OSError, zipfile.BadZipFile) as exc:
@@ -328,18 +328,18 @@ class BrowserSession:
 
     # trace parts -------------------------------------------------------------------------
 
-    def _stop_chunk_as_part(self, context: BrowserContext) -> None:
+    def _stop_as_part(self, context: BrowserContext) -> None:
         if self._parts_dir is None:
             self._parts_dir = Path(tempfile.mkdtemp(prefix="softbot-trace-"))
         part = self._parts_dir / f"part-{len(self._trace_parts) + 1}.zip"
-        self._chunk_open = False
-        context.tracing.stop_chunk(path=part)
+        self._tracing = False
+        context.tracing.stop(path=part)
         self._trace_parts.append(part)
 
     def _save_trace(self, target: Path) -> Path:
-        """Stop the open chunk and merge it with the item's earlier parts into `target`."""
-        if self._chunk_open and self._context is not None:
-            self._stop_chunk_as_part(self._context)
+        """Stop the trace and merge it with the item's earlier parts into `target`."""
+        if self._tracing and self._context is not None:
+            self._stop_as_part(self._context)
         parts, self._trace_parts = self._trace_parts, []
         try:
             merge_traces(parts, target)
@@ -359,10 +359,10 @@ class BrowserSession:
 
 
 def merge_traces(parts: Sequence[Path], target: Path) -> Path:
-    """Merge trace files (chunks of one context, oldest first) into one `target` zip; returns `target`.
+    """Merge trace files (parts of one item, oldest first) into one `target` zip; returns `target`.
 
     One part is copied as it is. Several get their `trace.trace|.network|.stacks` entries renamed to
-    `part<n>-trace.*`; resources and screencast frames (content-addressed names) are written once.
+    `part<n>-trace.*`; resources (content-addressed names) are written once.
     The trace viewer loads every `<name>.trace` entry of a zip with its `.network` and `.stacks` and
     shows them on one timeline (as it does for a test's several contexts).
 
