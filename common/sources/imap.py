@@ -193,18 +193,24 @@ class ImapSource:
         return value
 
     def _retrying(self, operation: Callable[[imaplib.IMAP4], T]) -> T:
-        """Run `operation` on the connection; after a dropped connection, reconnect and run it once more."""
-        try:
-            return operation(self._connection())
-        except _CONNECTION_ERRORS as exc:
-            log.warning("imap_reconnect", source=self.name, error=type(exc).__name__)
-            self._drop()
-        try:
-            return operation(self._connection())
-        except _CONNECTION_ERRORS as exc:
-            self._drop()
-            raise SystemException("imap.unreachable", f"{self._where()}: connection lost: "
-                                                      f"{type(exc).__name__}: {exc}") from None
+        """Run `operation` on the connection; after a dropped connection, reconnect and run it once more.
+
+        Raises SystemException: `imap.unreachable` (lost twice), `imap.protocol` (the server answered
+        BAD/NO to a command), or what opening the connection raises.
+        """
+        for attempt in (1, 2):
+            try:
+                return operation(self._connection())
+            except _CONNECTION_ERRORS as exc:
+                self._drop()
+                if attempt == 2:
+                    raise SystemException("imap.unreachable", f"{self._where()}: connection lost: "
+                                                              f"{type(exc).__name__}: {exc}") from None
+                log.warning("imap_reconnect", source=self.name, error=type(exc).__name__)
+            except imaplib.IMAP4.error as exc:
+                raise SystemException("imap.protocol", f"{self._where()}: the server refused a command: "
+                                                       f"{_text(exc.args)}") from None
+        raise AssertionError("unreachable")
 
     def _drop(self) -> None:
         if self._conn is not None:
