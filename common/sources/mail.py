@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import email
 import email.generator
+import email.header
 import email.policy
 import email.utils
 import io
@@ -130,7 +131,7 @@ def decode_text(payload: bytes, charset: str | None) -> str:
     if label and label not in ("us-ascii", "ascii"):  # an ASCII label says nothing about 8-bit bytes
         try:
             return payload.decode(label)
-        except (LookupError, UnicodeDecodeError):
+        except (LookupError, ValueError):  # unknown, malformed (a NUL in the label) or wrong for these bytes
             pass
     try:
         return payload.decode("utf-8")
@@ -157,23 +158,43 @@ def clean_filename(name: str) -> str:
     return _CONTROL.sub("", name).strip()
 
 
-def _header_date(message: Message) -> datetime | None:
-    raw = message.get("Date")
-    if not raw:
-        return None
-    try:
-        parsed = email.utils.parsedate_to_datetime(str(raw))
-    except (TypeError, ValueError, IndexError):
-        return None
-    return parsed if parsed.tzinfo else None
+#: what the stdlib's header parser raises on some malformed headers (CPython bugs, e.g. a `Group` without
+#: `local_part`): we never let them out, we read the header raw instead
+_PARSER_ERRORS = (ValueError, IndexError, AttributeError, TypeError, LookupError, AssertionError)
+
+
+def _raw_header(message: Message, name: str) -> str:
+    """The header as it stands in the message (encoded-words decoded where possible), without the policy's
+    structured parsing."""
+    for key, value in message.raw_items():
+        if key.lower() != name.lower():
+            continue
+        text = str(value)
+        try:
+            return str(email.header.make_header(email.header.decode_header(text)))
+        except _PARSER_ERRORS:
+            return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return ""
 
 
 def _header(message: Message, name: str) -> str:
+    """The decoded header, whitespace folded; '' when absent. Never raises (falls back to the raw value)."""
     try:
         value = message.get(name)
-    except (ValueError, IndexError, AttributeError):  # a header the parser cannot read: take it raw
-        value = message.get_all(name, failobj=[""])[0] if hasattr(message, "get_all") else ""
+    except _PARSER_ERRORS:
+        value = _raw_header(message, name)
     return " ".join(str(value or "").split())
+
+
+def _header_date(message: Message) -> datetime | None:
+    raw = _header(message, "Date")
+    if not raw:
+        return None
+    try:
+        parsed = email.utils.parsedate_to_datetime(raw)
+    except _PARSER_ERRORS:
+        return None
+    return parsed if parsed.tzinfo else None
 
 
 def _is_auto_reply(message: Message) -> bool:
@@ -182,14 +203,36 @@ def _is_auto_reply(message: Message) -> bool:
     return (bool(auto) and auto != "no") or bool(_header(message, "X-Autoreply")) or precedence in _AUTO_PRECEDENCE
 
 
+def _content_type(part: Message) -> str:
+    try:
+        return part.get_content_type()
+    except _PARSER_ERRORS:
+        return "application/octet-stream"
+
+
+def _disposition(part: Message) -> str | None:
+    try:
+        return part.get_content_disposition()
+    except _PARSER_ERRORS:
+        return None
+
+
+def _charset(part: Message) -> str | None:
+    try:
+        return part.get_content_charset()
+    except _PARSER_ERRORS:
+        return None
+
+
 def _leaves(part: Message, related: bool = False) -> list[tuple[str, Message, bool]]:
     """Depth first: ("message", part, _) for an attached message, ("leaf", part, in_related) for any other
     single part; `in_related` tells that its parent is a multipart/related (parts the HTML body shows)."""
-    if part.get_content_type() == "message/rfc822":
+    content_type = _content_type(part)
+    if content_type == "message/rfc822":
         return [("message", part, related)]
     if part.is_multipart():
         found: list[tuple[str, Message, bool]] = []
-        inner_related = part.get_content_type() == "multipart/related"
+        inner_related = content_type == "multipart/related"
         for sub in part.get_payload():
             if isinstance(sub, Message):
                 found += _leaves(sub, inner_related)
@@ -200,18 +243,18 @@ def _leaves(part: Message, related: bool = False) -> list[tuple[str, Message, bo
 def _shown_in_body(part: Message, in_related: bool) -> bool:
     """A part the HTML body shows (`cid:` image of a multipart/related, e.g. a logo), not a file the sender
     attached. A phone's inline photo (Content-Disposition inline, outside multipart/related) is a file."""
-    return in_related and bool(part.get("Content-ID")) and part.get_content_disposition() != "attachment"
+    return in_related and bool(_header(part, "Content-ID")) and _disposition(part) != "attachment"
 
 
 def _is_body(part: Message) -> bool:
-    return (part.get_content_type() in ("text/plain", "text/html") and part.get_content_disposition() != "attachment"
-            and not part.get_filename())
+    return (_content_type(part) in ("text/plain", "text/html") and _disposition(part) != "attachment"
+            and not _filename(part))
 
 
 def _payload(part: Message) -> bytes:
     try:
         payload = part.get_payload(decode=True)
-    except (ValueError, TypeError, AssertionError):
+    except _PARSER_ERRORS:
         payload = None
     if isinstance(payload, bytes):
         return payload
@@ -222,7 +265,7 @@ def _payload(part: Message) -> bytes:
 def _filename(part: Message) -> str | None:
     try:
         name = part.get_filename()
-    except (ValueError, IndexError, AttributeError, LookupError):
+    except _PARSER_ERRORS:
         return None
     return clean_filename(str(name)) if name else None
 
@@ -254,15 +297,17 @@ def _parse(message: Message) -> ParsedMail:
     forwarded: list[ParsedMail] = []
     unnamed = 0
     for kind, part, in_related in _leaves(message) if message.is_multipart() else [("leaf", message, False)]:
-        content_type = part.get_content_type()
+        content_type = _content_type(part)
         if kind == "message":
             inner = part.get_payload()
             inner_message = inner[0] if isinstance(inner, list) and inner else None
+            data = _payload(part)
             if isinstance(inner_message, Message):
                 forwarded.append(_parse(inner_message))
-                data = _message_bytes(inner_message)
-            else:
-                data = _payload(part)
+                try:
+                    data = _message_bytes(inner_message)
+                except _PARSER_ERRORS:
+                    pass  # the raw part then: the original mail holds it anyway
             name = _filename(part)
             if not name:
                 unnamed += 1
@@ -270,7 +315,7 @@ def _parse(message: Message) -> ParsedMail:
             attachments.append(Attachment(filename=name, data=data, declared_content_type=content_type))
             continue
         if _is_body(part):
-            text = decode_text(_payload(part), part.get_content_charset())
+            text = decode_text(_payload(part), _charset(part))
             (plain if content_type == "text/plain" else markup).append(text)
             continue
         name = _filename(part)
