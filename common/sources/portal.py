@@ -141,24 +141,28 @@ class PortalSource:
         while True:
             found_new = False
             url: str | None = self._first_page_url()
-            first = True
-            while url:
-                page = self._page(url, first=first)
-                first = False
+            visited: set[str] = set()
+            while url and url not in visited:  # a `next` that points back would loop forever
+                visited.add(url)
+                page = self._page(url, first=len(visited) == 1)
                 if page is None:
                     break
-                if total is None:
-                    total = int(page.get("count") or 0)
+                if total is None and isinstance(page.get("count"), int):
+                    total = page["count"]
                 for result in page["results"]:
                     reference = str(result.get("reference", "")) if isinstance(result, dict) else ""
-                    if not reference or reference in seen:
+                    if not reference:  # nothing to acknowledge it by: the portal's problem, said in the log
+                        log.error("portal_result_without_reference", source=self.name, url=url)
+                        continue
+                    if reference in seen:
                         continue
                     seen.add(reference)
                     found_new = True
                     incoming = self._incoming(result, total)
                     if incoming is not None:
                         yield incoming
-                url = page.get("next")
+                following = page.get("next")
+                url = following if isinstance(following, str) else None
             if not found_new:
                 break
         if self.skipped:
@@ -168,7 +172,8 @@ class PortalSource:
     def _incoming(self, result: dict[str, Any], total: int | None) -> Incoming | None:
         reference = str(result["reference"])
         try:
-            attachments = [self._download(reference, a) for a in result.get("attachments") or []]
+            listed = result.get("attachments") or []
+            attachments = [self._download(reference, a) for a in (listed if isinstance(listed, list) else [listed])]
         except SystemException as exc:
             if exc.code == "portal.auth":
                 raise
@@ -181,7 +186,10 @@ class PortalSource:
                         delivered_at=_aware(result.get("submitted_at")), data=result, attachments=attachments,
                         total=total)
 
-    def _download(self, reference: str, listed: dict[str, Any]) -> Attachment:
+    def _download(self, reference: str, listed: object) -> Attachment:
+        if not isinstance(listed, dict):  # the portal's JSON is not as portal-api.md says: a caseworker looks
+            log.warning("portal_attachment_unreadable", source=self.name, reference=reference)
+            return Attachment(filename="naamloos", data=b"", problem="missing")
         filename = str(listed.get("filename") or listed.get("id") or "naamloos")
         expected = listed.get("size") if isinstance(listed.get("size"), int) else None
         url = listed.get("url") or f"{API}/{quote(reference)}/attachments/{quote(str(listed.get('id', '')))}"

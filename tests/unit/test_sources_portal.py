@@ -170,3 +170,29 @@ def test_the_raw_input_is_the_submissions_json_and_received_is_submitted_at() ->
 def test_check_counts_new_submissions() -> None:
     assert source(FakePortal([submission(1), submission(2)])).check() == \
         "https://portaal.example: 2 new submission(s) of form tonk"
+
+
+def test_a_portal_answer_not_as_the_contract_says_does_not_stop_the_read() -> None:
+    odd = {"reference": "OF-BBBBBB", "form": "tonk", "submitted_at": "gisteren", "data": {"bsn": "1"},
+           "attachments": {"id": "x"}}           # one attachment object instead of a list
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/ack"):
+            return httpx.Response(200, json={})
+        if "/attachments/" in request.url.path:
+            return httpx.Response(404, json={"detail": "Not found."})
+        # `next` points back to this page, a result has no reference, another is not an object
+        return httpx.Response(200, json={"count": "drie", "next": str(request.url.raw_path, "ascii"),
+                                         "results": [odd, {"form": "tonk"}, "OF-CCCCCC"]})
+
+    src = PortalSource("portaal", "https://portaal.example", SecretStr("t"), "tonk", retries=0,
+                       transport=httpx.MockTransport(handler))
+    [incoming] = list(src.read())
+    assert (incoming.key, incoming.delivered_at, incoming.total) == ("OF-BBBBBB", None, None)
+    assert [(a.filename, a.problem) for a in incoming.attachments] == [("x", "missing")]
+    from types import SimpleNamespace
+
+    from common.config import Settings
+    from tonk_bot.producer import to_work_item
+    item = to_work_item(incoming, SimpleNamespace(settings=Settings()))  # type: ignore[arg-type]
+    assert item.failure is not None and item.failure.codes == ["attachment_missing"]
