@@ -66,13 +66,17 @@ def intake(
             if not as_json:
                 _print_records(records)
             raise typer.Exit(0)
+        taken: list[IntakeRecord] = []
         with database(conf) as db, _intake_progress(quiet=as_json) as on_record:
             def both(record: IntakeRecord) -> None:
                 on_record(record)
                 if as_json:
-                    print(json.dumps(record_json(record), ensure_ascii=False))
+                    print(json.dumps(record_json(record), ensure_ascii=False), flush=True)
+                else:
+                    taken.append(record.without_bytes())
             summary = service.run_once(conf, db, bot, consume_items=False, sources=sources, on_record=both)
     if not as_json:
+        _print_records(taken, "Intake: what became of each message and submission")
         print_summary(summary)
     raise typer.Exit(summary["exit_code"])
 
@@ -169,12 +173,13 @@ class _intake_progress:
         self._progress.__exit__(*exc)
 
 
-def _print_records(records: list[IntakeRecord]) -> None:
-    table = Table(title="Intake (dry run: nothing written)")
-    for column in ("reference", "outcome", "reasons", "documents"):
-        table.add_column(column)
+def _print_records(records: list[IntakeRecord], title: str = "Intake (dry run: nothing written)") -> None:
+    table = Table(title=title)
+    for column in ("source", "reference", "outcome", "reasons", "documents", "item"):
+        table.add_column(column, overflow="fold")
     for r in records:
-        table.add_row(r.reference, r.outcome, ", ".join(r.reasons), str(len(r.new_item.documents)))
+        table.add_row(r.source, r.reference, r.outcome, ", ".join(r.reasons), str(len(r.new_item.documents)),
+                      "" if r.item_id is None else str(r.item_id))
     out.print(table)
 
 

@@ -82,3 +82,17 @@ def test_intake_from_a_maildir_adds_items_but_leaves_the_maildir_as_it_is(config
     db = Database(f"sqlite:///{tmp_path / 'data' / 'softbot.db'}")
     assert [i.reference for i in list_items(db, queue="tonk")] == ["OF-7QK2MZ"]
     db.dispose()
+
+
+def test_intake_prints_what_became_of_each_message(config: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "eml"
+    folder.mkdir()
+    build, _, _ = SHAPES["winmail-dat"]
+    (folder / "a.eml").write_bytes(build())
+    result = CliRunner().invoke(app, ["intake", "tonk", "--from", str(folder)], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.stdout.split())
+    assert "what became of each message and submission" in text
+    assert "│ OF-7QK2MZ │ human │" in text
+    assert "human item 1 OF-7QK2MZ attachment_refused" in text
+    assert "read 1, new items 0, duplicates 0, straight to a caseworker 1" in text
