@@ -314,6 +314,7 @@ class BrowserSession:
                 log.warning("browser.trace_failed", error=str(exc))
         page = self._page
         if page is not None and not page.is_closed():
+            self._stop_loading(page)
             try:
                 page.screenshot(path=folder / SCREENSHOT, full_page=True)
                 written.append(folder / SCREENSHOT)
@@ -325,6 +326,18 @@ class BrowserSession:
             except PlaywrightError as exc:
                 log.warning("browser.page_html_failed", error=exc.message)
         return [p for p in (folder / SCREENSHOT, folder / PAGE_HTML, folder / TRACE) if p in written]
+
+    def _stop_loading(self, page: Page) -> None:
+        """Stop a navigation still under way (a page that did not answer in time), as the browser's stop
+        button does, so the screenshot and HTML show what the page shows instead of waiting for it."""
+        try:
+            cdp = self.context.new_cdp_session(page)
+            try:
+                cdp.send("Page.stopLoading")
+            finally:
+                cdp.detach()
+        except PlaywrightError as exc:
+            log.warning("browser.stop_loading_failed", error=exc.message)
 
     # trace parts -------------------------------------------------------------------------
 

@@ -267,7 +267,8 @@ def _handle(ctx: RunContext, consumer: Consumer, item: WorkItem, owner: str) -> 
     def before_retry(state: RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
         assert isinstance(exc, SystemException)
-        _capture(ctx, consumer, item, state.attempt_number, exc)
+        # the item's own attempt number (it may have had attempts before this run: a crash, a takeover)
+        _capture(ctx, consumer, item, item.attempts + state.attempt_number - 1, exc)
         number = ctx.queue.record_attempt(item.id, owner, code=exc.code, message=exc.message, run_id=ctx.run_id)
         log.warning("item_retry", code=exc.code, error=exc.message, attempt=number,
                     wait_seconds=round(state.upcoming_sleep, 2))

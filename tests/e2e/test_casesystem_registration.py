@@ -274,3 +274,53 @@ def test_a_server_error_page_is_a_system_exception(page: Page, casesystem: Runni
 
     assert raised.value.code == "casesystem.server_error"
     assert "Er is een fout opgetreden" in raised.value.message
+
+
+def test_error_pages_on_every_kind_of_step_are_survived_with_one_zaak(
+    page: Page, casesystem: RunningCaseSystem, tmp_path: Path
+) -> None:
+    casesystem.set_faults(error_rate=0.2, seed=3)  # one request in five answers HTTP 500 (repeatable)
+    docs = three_documents(tmp_path)
+    with capture_logs() as logs:
+        result = register_case(
+            page, draft(tmp_path, "OF-ERRSV5", initiator=person(BSN_OZTURK, "Elif", "Öztürk-de Vries"),
+                        partner=person(BSN_PARTNER2, "Mohammed", "Ben Saïd"), documents=docs),
+            before_submit=lambda: None, account=account(casesystem))
+
+    casesystem.set_faults()
+    restarts = [e for e in logs if e["event"] == "casesystem.start_over"]
+    assert len(restarts) >= 3  # it did meet error pages, and carried on each time
+    [case] = cases_with(casesystem, "OF-ERRSV5")
+    assert (case["zaaknummer"], case["status"]) == (result.zaak_number, "geregistreerd")
+    assert [d["sha256"] for d in case["documenten"]] == [d.sha256 for d in docs]  # each once, in order
+
+
+def test_the_zaak_number_is_handed_over_before_the_first_upload(
+    page: Page, casesystem: RunningCaseSystem, tmp_path: Path
+) -> None:
+    seen: list[tuple[str, int]] = []
+
+    def after_submit(number: str) -> None:
+        [case] = cases_with(casesystem, "OF-AFTSB1")
+        seen.append((number, len(case["documenten"])))
+
+    result = register_case(page, draft(tmp_path, "OF-AFTSB1", initiator=person(BSN_CELIK, "Ayşe", "Çelik"),
+                                       documents=three_documents(tmp_path)),
+                           before_submit=lambda: None, after_submit=after_submit, account=account(casesystem))
+
+    assert seen == [(result.zaak_number, 0)]  # recorded as soon as it showed, before any document
+
+
+def test_a_known_zaak_the_search_does_not_find_is_never_created_again(
+    page: Page, casesystem: RunningCaseSystem, tmp_path: Path
+) -> None:
+    calls: list[str] = []
+
+    with pytest.raises(SystemException) as raised:
+        register_case(page, draft(tmp_path, "OF-KNWN01", initiator=person(BSN_CELIK, "Ayşe", "Çelik")),
+                      before_submit=lambda: calls.append("submit"), known_zaak="ZAAK-2021-0000009999",
+                      account=account(casesystem))
+
+    assert raised.value.code == "casesystem.case_not_found"
+    assert "ZAAK-2021-0000009999" in raised.value.message
+    assert (calls, cases_with(casesystem, "OF-KNWN01")) == ([], [])

@@ -8,12 +8,15 @@ from becoming two cases when a runner dies between the click and its commit
 (DESIGN.md, "Nothing twice"); the case system itself does not refuse a duplicate
 extern kenmerk.
 
-When the session expires on the way, the robot logs in again and starts over from
-the search; when the case system answers with its error page (a 5xx, often
-transient), it goes back to the start page and starts over from the search too.
-Every step is safe to repeat, since it looks before it creates. Both are bounded
-(`max_logins`, `max_restarts`); beyond that the SystemException goes to the runner,
-which retries the item in a fresh browser context.
+When the session expires on the way, the robot logs in again and carries on; when
+the case system answers with its error page (a 5xx, often transient), it goes back
+to the screen before and carries on from there. Carrying on is safe because each
+step looks before it creates: the kenmerk search before a new zaak (again after
+every click on "Opslaan"), the person search before a new person, the document list
+(reloaded) before an upload. What the call has done it remembers (persons, the zaak,
+uploads). Both are bounded (`max_logins`; `max_restarts` errors in a row with no step
+done in between); beyond that the SystemException goes to the runner, which retries
+the item in a fresh browser context.
 
 Hooks for the work item: `before_submit()` right before the click that creates the
 zaak, `after_submit(number)` right after it shows the new zaak's number (the consumer
@@ -127,7 +130,8 @@ def register_case(
             expired session raises SessionExpired and an error page ServerError.
         untraced: a context manager factory the login runs in (`BrowserSession.untraced`).
         max_logins: how many times to log in again within one call before giving up.
-        max_restarts: how many error pages (HTTP 5xx, failed searches) to start over after.
+        max_restarts: how many error pages (HTTP 5xx, failed searches) in a row, with no step done in
+            between, to start over after (and six times that in all).
 
     Raises:
         BusinessException("casesystem.duplicate_cases"): more than one zaak has this extern kenmerk
@@ -161,7 +165,7 @@ def _register(page: Page, draft: CaseDraft, labels: CaseSystemLabels, hooks: _Ho
     flow = _Registration(page, draft, labels, hooks)
     go_home = account is not None and not page.url.startswith(account.url.rstrip("/"))
     log_in_here = False
-    logins = restarts = 0
+    logins = restarts = stuck = best = 0
     while True:
         try:
             if go_home and account is not None:
@@ -178,16 +182,23 @@ def _register(page: Page, draft: CaseDraft, labels: CaseSystemLabels, hooks: _Ho
             log_in_here = True
             log.info("casesystem.login_again", reference=draft.reference, logins=logins)
         except ServerError as exc:
-            if account is None or restarts >= max_restarts:
-                raise
             restarts += 1
-            go_home, log_in_here = True, False
+            stuck = 0 if flow.progress() > best else stuck + 1
+            best = max(best, flow.progress())
+            if account is None or stuck > max_restarts or restarts > 6 * max_restarts:
+                raise
             log.warning("casesystem.start_over", reference=draft.reference, restarts=restarts, code=exc.code,
                         error=exc.message)
+            go_home, log_in_here = not flow.recover(), False
 
 
 class _Registration:
-    """The steps of one registration; `run` may be repeated after a new login or an error page."""
+    """The steps of one registration; `run` may be repeated after a new login or an error page.
+
+    What the call has learnt carries over to the next `run`: the persons found or made, the zaak
+    (found or created) and the documents uploaded, and that the kenmerk search found nothing
+    (`absent`, only until the click on "Opslaan": from then on the search must look again).
+    """
 
     def __init__(self, page: Page, draft: CaseDraft, labels: CaseSystemLabels, hooks: _Hooks) -> None:
         self.page = page
@@ -195,50 +206,97 @@ class _Registration:
         self.labels = labels
         self.hooks = hooks
         self.known_zaak = hooks.known_zaak
+        self.zaak: str | None = None
+        self.absent = False
         self.submitted = False
         self.uploaded: list[str] = []
         self.persons_present: set[str] = set()
 
     def run(self) -> Registration:
-        search = CaseSearchPage(self.page, self.labels).open()
-        rows = search.search(self.draft.reference)
-        if len(rows) > 1:
-            numbers = ", ".join(r.get(self.labels.column_case_number, "?") for r in rows)
-            raise BusinessException("casesystem.duplicate_cases",
-                                    f"Er bestaan al meerdere zaken met extern kenmerk {self.draft.reference}: "
-                                    f"{numbers}. Controleer en voeg ze samen.")
-        if rows:
-            number = rows[0].get(self.labels.column_case_number, "")
-            if self.known_zaak and number != self.known_zaak:
-                raise SystemException("casesystem.case_not_found",
-                                      f"the search for {self.draft.reference} shows {number}, not the zaak "
-                                      f"{self.known_zaak} created earlier")
-            log.info("casesystem.case_exists", reference=self.draft.reference, zaak=number)
-            upload = search.open_case(number).add_documents()
-        elif self.known_zaak:
-            # created by an earlier attempt but not found (a search index behind?): never a second one
-            raise SystemException("casesystem.case_not_found",
-                                  f"zaak {self.known_zaak} created earlier is not found by extern kenmerk "
-                                  f"{self.draft.reference}")
-        else:
-            for person in (self.draft.initiator, self.draft.partner):
-                if person is not None:
-                    self._find_or_create(person)
-            new_case = NewCasePage(self.page, self.labels).open()
-            new_case.fill(self.draft)
-            self.hooks.before_submit()
-            self.submitted = True
-            upload = new_case.save()
-            number = upload.case_number()
-            self.known_zaak = number
-            log.info("casesystem.case_created", reference=self.draft.reference, zaak=number)
-            if self.hooks.after_submit is not None:
-                self.hooks.after_submit(number)
+        upload = self._upload_page_shown() or self._upload_page()
+        number = self.zaak
+        assert number is not None
         self._upload_missing(upload)
         confirmed = upload.finish().case_number()
         if confirmed != number:
             raise SystemException("page.unexpected", f"confirmation shows {confirmed}, expected {number}")
         return Registration(zaak_number=number, created=self.submitted, uploaded=list(self.uploaded))
+
+    def progress(self) -> int:
+        """How far the call got (grows with each person, zaak, document and search that worked)."""
+        return len(self.persons_present) + len(self.uploaded) + (self.zaak is not None) + self.absent
+
+    def recover(self) -> bool:
+        """After an error page: back in the browser's history to the screen before it.
+
+        Returns whether a case system screen (with its menu) shows now; False means: go to the
+        start page instead. Going back never sends a form again (every form answers with a redirect).
+        """
+        menu = self.page.get_by_role("navigation", name=self.labels.main_menu, exact=True)
+        if menu.first.is_visible():
+            return True  # e.g. a failed search: the screen itself is fine
+        try:
+            self.page.go_back(wait_until="commit")
+            Screen(self.page, self.labels).arrive(menu)
+        except (SystemException, PlaywrightError):
+            return False
+        return True
+
+    def _upload_page_shown(self) -> UploadPage | None:
+        """This call's zaak's upload screen when it shows (back from an error), reloaded for a fresh list."""
+        if self.zaak is None:
+            return None
+        shown = UploadPage(self.page, self.labels)
+        if not shown.is_shown() or shown.case_number() != self.zaak:
+            return None
+        self.page.reload(wait_until="commit")
+        upload = UploadPage(self.page, self.labels)
+        upload.arrive()
+        if upload.case_number() != self.zaak:
+            raise SystemException("page.unexpected", f"the upload screen shows another zaak than {self.zaak}")
+        return upload
+
+    def _upload_page(self) -> UploadPage:
+        """The zaak's upload screen: of the zaak the search finds, else of a new one (look before create)."""
+        if not self.absent:
+            search = CaseSearchPage(self.page, self.labels).open()
+            rows = search.search(self.draft.reference)
+            if len(rows) > 1:
+                numbers = ", ".join(r.get(self.labels.column_case_number, "?") for r in rows)
+                raise BusinessException("casesystem.duplicate_cases",
+                                        f"Er bestaan al meerdere zaken met extern kenmerk {self.draft.reference}: "
+                                        f"{numbers}. Controleer en voeg ze samen.")
+            if rows:
+                number = rows[0].get(self.labels.column_case_number, "")
+                if self.known_zaak and number != self.known_zaak:
+                    raise SystemException("casesystem.case_not_found",
+                                          f"the search for {self.draft.reference} shows {number}, not the zaak "
+                                          f"{self.known_zaak} created earlier")
+                log.info("casesystem.case_exists", reference=self.draft.reference, zaak=number)
+                upload = search.open_case(number).add_documents()
+                self.zaak = number
+                return upload
+            if self.known_zaak:
+                # created by an earlier attempt but not found (a search index behind?): never a second one
+                raise SystemException("casesystem.case_not_found",
+                                      f"zaak {self.known_zaak} created earlier is not found by extern kenmerk "
+                                      f"{self.draft.reference}")
+            self.absent = True
+        for person in (self.draft.initiator, self.draft.partner):
+            if person is not None:
+                self._find_or_create(person)
+        new_case = NewCasePage(self.page, self.labels).open()
+        new_case.fill(self.draft)
+        self.absent = False  # from the click on, only a new search can tell
+        self.hooks.before_submit()
+        self.submitted = True
+        upload = new_case.save()
+        number = upload.case_number()
+        self.zaak = self.known_zaak = number
+        log.info("casesystem.case_created", reference=self.draft.reference, zaak=number)
+        if self.hooks.after_submit is not None:
+            self.hooks.after_submit(number)
+        return upload
 
     def _find_or_create(self, person: PersonDraft) -> None:
         """Make sure the person exists; remembered for this call (persons are never removed)."""
