@@ -108,7 +108,7 @@ def make_deployment(root: Path, casesystem: RunningCaseSystem, *, lease_seconds:
     config.write_text(f"""
 data_dir: "{data_dir}"
 runs_dir: "{runs_dir}"
-browser: {{headless: true, timeout_ms: {timeout_ms}, trace: {trace}}}
+browser: {{headless: true, timeout_ms: {timeout_ms}, trace: "{trace}"}}
 bots:
   tonk:{bot}
   tonk-b:{bot}

@@ -13,10 +13,10 @@ the case system answers with its error page (a 5xx, often transient), it goes ba
 to the screen before and carries on from there. Carrying on is safe because each
 step looks before it creates: the kenmerk search before a new zaak (again after
 every click on "Opslaan"), the person search before a new person, the document list
-(reloaded) before an upload. What the call has done it remembers (persons, the zaak,
-uploads). Both are bounded (`max_logins`; `max_restarts` errors in a row with no step
-done in between); beyond that the SystemException goes to the runner, which retries
-the item in a fresh browser context.
+(loaded afresh) before an upload. What the call has done it remembers (persons, the
+zaak and the address of its upload screen, uploads). Both are bounded (`max_logins`;
+`max_restarts` errors in a row with no step done in between); beyond that the
+SystemException goes to the runner, which retries the item in a fresh browser context.
 
 Hooks for the work item: `before_submit()` right before the click that creates the
 zaak, `after_submit(number)` right after it shows the new zaak's number (the consumer
@@ -187,7 +187,7 @@ def _register(page: Page, draft: CaseDraft, labels: CaseSystemLabels, hooks: _Ho
             best = max(best, flow.progress())
             if account is None or stuck > max_restarts or restarts > 6 * max_restarts:
                 raise
-            log.warning("casesystem.start_over", reference=draft.reference, restarts=restarts, code=exc.code,
+            log.info("casesystem.start_over", reference=draft.reference, restarts=restarts, code=exc.code,
                         error=exc.message)
             go_home, log_in_here = not flow.recover(), False
 
@@ -196,8 +196,9 @@ class _Registration:
     """The steps of one registration; `run` may be repeated after a new login or an error page.
 
     What the call has learnt carries over to the next `run`: the persons found or made, the zaak
-    (found or created) and the documents uploaded, and that the kenmerk search found nothing
-    (`absent`, only until the click on "Opslaan": from then on the search must look again).
+    (found or created) with the address of its upload screen, the documents uploaded, and that the
+    kenmerk search found nothing (`absent`, only until the click on "Opslaan": from then on the
+    search must look again).
     """
 
     def __init__(self, page: Page, draft: CaseDraft, labels: CaseSystemLabels, hooks: _Hooks) -> None:
@@ -207,13 +208,14 @@ class _Registration:
         self.hooks = hooks
         self.known_zaak = hooks.known_zaak
         self.zaak: str | None = None
+        self.upload_url: str | None = None
         self.absent = False
         self.submitted = False
         self.uploaded: list[str] = []
         self.persons_present: set[str] = set()
 
     def run(self) -> Registration:
-        upload = self._upload_page_shown() or self._upload_page()
+        upload = self._upload_page_again() or self._upload_page()
         number = self.zaak
         assert number is not None
         self._upload_missing(upload)
@@ -227,11 +229,16 @@ class _Registration:
         return len(self.persons_present) + len(self.uploaded) + (self.zaak is not None) + self.absent
 
     def recover(self) -> bool:
-        """After an error page: back in the browser's history to the screen before it.
+        """After an error page: back to a case system screen to carry on from.
 
-        Returns whether a case system screen (with its menu) shows now; False means: go to the
-        start page instead. Going back never sends a form again (every form answers with a redirect).
+        Once the zaak's upload screen was seen, `run` returns there by its address. Else the browser
+        goes back in its history to the screen before the error. Going back never sends a form
+        again: every form of the case system answers with a redirect. Returns whether a case system
+        screen (with its menu) shows now or the upload screen is known; False means: go to the
+        start page instead.
         """
+        if self.upload_url is not None:
+            return True
         menu = self.page.get_by_role("navigation", name=self.labels.main_menu, exact=True)
         if menu.first.is_visible():
             return True  # e.g. a failed search: the screen itself is fine
@@ -242,14 +249,11 @@ class _Registration:
             return False
         return True
 
-    def _upload_page_shown(self) -> UploadPage | None:
-        """This call's zaak's upload screen when it shows (back from an error), reloaded for a fresh list."""
-        if self.zaak is None:
+    def _upload_page_again(self) -> UploadPage | None:
+        """The zaak's upload screen, loaded afresh by the address it had, once this call has seen it."""
+        if self.zaak is None or self.upload_url is None:
             return None
-        shown = UploadPage(self.page, self.labels)
-        if not shown.is_shown() or shown.case_number() != self.zaak:
-            return None
-        self.page.reload(wait_until="commit")
+        self.page.goto(self.upload_url, wait_until="commit")
         upload = UploadPage(self.page, self.labels)
         upload.arrive()
         if upload.case_number() != self.zaak:
@@ -274,7 +278,7 @@ class _Registration:
                                           f"{self.known_zaak} created earlier")
                 log.info("casesystem.case_exists", reference=self.draft.reference, zaak=number)
                 upload = search.open_case(number).add_documents()
-                self.zaak = number
+                self.zaak, self.upload_url = number, self.page.url
                 return upload
             if self.known_zaak:
                 # created by an earlier attempt but not found (a search index behind?): never a second one
@@ -293,6 +297,7 @@ class _Registration:
         upload = new_case.save()
         number = upload.case_number()
         self.zaak = self.known_zaak = number
+        self.upload_url = self.page.url
         log.info("casesystem.case_created", reference=self.draft.reference, zaak=number)
         if self.hooks.after_submit is not None:
             self.hooks.after_submit(number)
