@@ -177,3 +177,39 @@ def test_an_item_whose_worker_was_sigkilled_is_taken_over_after_its_lease_expire
     assert takeover[0].actor != held.lease_owner
     assert [e.reason for e in queue.history(1)] == [
         "received", "reserved", "submission_started", "submitted", "lease_expired_taken_over", "completed"]
+
+
+class BrokenStart(Exception):
+    pass
+
+
+def test_a_worker_that_cannot_start_stops_the_others_and_the_run_raises_its_error(
+        any_db: Database, tmp_path: Path) -> None:
+    ledger = tmp_path / "ledger.txt"
+    ledger.touch()
+    opened: list[int] = []
+
+    def open_consumer(ctx: object) -> LedgerConsumer:
+        opened.append(len(opened) + 1)
+        if len(opened) == 2:
+            raise BrokenStart("no browser for worker 2")
+        return LedgerConsumer(ledger)
+
+    module = bot_module(ledger)
+    module.BOT = BotDefinition(name="leasebot", description="ledger bot",  # type: ignore[attr-defined]
+                               to_work_item=lambda i, c: None, open_consumer=open_consumer)
+    sys.modules["leasebot"] = module  # type: ignore[assignment]
+    queue = fill(any_db, tmp_path, [f"S{n:03d}" for n in range(200)])
+
+    try:
+        service.run_once(settings_for(tmp_path), any_db, "lease-a", produce_items=False, workers=2)
+    except BrokenStart as exc:
+        raised: BrokenStart | None = exc
+    else:
+        raised = None
+
+    assert str(raised) == "no browser for worker 2"
+    counts = queue.counts()
+    assert counts.get("in_progress", 0) == 0             # the other worker finished its item in hand ...
+    assert counts.get("pending", 0) > 0                  # ... and stopped instead of working on
+    assert sum(ledger_counts(ledger).values()) == counts.get("done", 0)
