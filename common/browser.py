@@ -69,7 +69,7 @@ PAGE_HTML = "page.html"
 TRACE = "trace.zip"
 #: what a trace records: DOM snapshots before/after each action (what the viewer shows), no
 #: screencast (a JPEG stream that costs the browser CPU on every item; `screenshot.png` shows the
-#: failure), no sources (docs/decisions/0007-workers-traces-and-speed.md)
+#: failure), no sources (docs/decisions/0011-workers-traces-and-speed.md)
 TRACE_OPTIONS = {"screenshots": False, "snapshots": True, "sources": False}
 #: the entries of one trace file the viewer reads per part: `<name>.trace|.network|.stacks`
 _PART_ENTRIES = ("trace.trace", "trace.network", "trace.stacks")
