@@ -56,6 +56,7 @@ from common.storage import BlobStore  # noqa: E402
 from common.workqueue import WorkQueue  # noqa: E402
 from common.workqueue.listing import list_items  # noqa: E402
 from sandbox.casesystem.testing import RunningCaseSystem, running_casesystem  # noqa: E402
+from sandbox.processes import descendants, is_live_chromium  # noqa: E402
 from tonk_bot.case_draft import case_draft, documents_of  # noqa: E402
 from tonk_bot.casesystem.draft import CaseDraft, PersonDraft  # noqa: E402
 from tonk_bot.consumer import date_received, document_refs  # noqa: E402
@@ -198,7 +199,7 @@ class TreeWatch:
                     last_count = now
                 python_rss = _status_kb(self.pid, "VmRSS")
                 browser_rss = browser_pss = chromium = 0
-                for child in _descendants(self.pid):
+                for child in descendants(self.pid):
                     exe = _exe(child)
                     if "chrom" in exe:
                         chromium += 1
@@ -212,20 +213,6 @@ class TreeWatch:
                 self._stop.wait(1.0)
         finally:
             db.dispose()
-
-
-def _descendants(pid: int) -> list[int]:
-    found, todo = [], [pid]
-    while todo:
-        parent = todo.pop()
-        for task in Path(f"/proc/{parent}/task").glob("*/children"):
-            try:
-                children = [int(c) for c in task.read_text().split()]
-            except OSError:
-                continue
-            found += children
-            todo += children
-    return found
 
 
 def _exe(pid: int) -> str:
@@ -253,14 +240,6 @@ def _pss_kb(pid: int) -> int:
     except OSError:
         pass
     return 0
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = next(x for x in Path(f"/proc/{pid}/status").read_text().splitlines() if x.startswith("State:"))
-    except (OSError, StopIteration):
-        return False
-    return "Z" not in state.split()[1] and "chrom" in _exe(pid)
 
 
 # -- the parts ---------------------------------------------------------------------------------------
@@ -436,7 +415,7 @@ def memory_summary(watch: TreeWatch) -> dict[str, Any]:
         at = next((s for s in samples if s.done >= mark), None)
         if at is not None:
             checkpoints.append((mark, at.python_rss, at.browser_rss, at.browser_pss, at.chromium))
-    left = sorted(p for p in watch.chromium_seen if _alive(p))
+    left = sorted(p for p in watch.chromium_seen if is_live_chromium(p))
     return {"peak": peak, "checkpoints": checkpoints, "chromium_seen": len(watch.chromium_seen),
             "chromium_left": len(left), "samples": len(samples)}
 

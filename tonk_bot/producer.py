@@ -271,16 +271,6 @@ def _text_value(value: object) -> str | None:
     return text if text.strip() else None
 
 
-def _submitted(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else None
-
-
 def from_submission(incoming: Incoming, limits: LimitSettings) -> NewItem:
     """A portal API submission (specs/portal-api.md): `data` keys are the form's keys, values the citizen's strings.
 
@@ -290,7 +280,7 @@ def from_submission(incoming: Incoming, limits: LimitSettings) -> NewItem:
     result = incoming.data
     reference = str(result.get("reference") or "")
     data = result.get("data")
-    received = received_at(_submitted(result.get("submitted_at")), incoming.delivered_at)
+    received = incoming.delivered_at  # the portal source reads it from `submitted_at`
     if not REFERENCE.fullmatch(reference) or not isinstance(data, dict):
         problem = "geen geldig portaalkenmerk" if not REFERENCE.fullmatch(reference) else "geen formuliergegevens"
         return NewItem(reference=raw_reference(incoming.raw), channel=CHANNEL_PORTAL, received_at=received,

@@ -152,41 +152,6 @@ def wait_held(casesystem: RunningCaseSystem, process: subprocess.Popen[str], lim
 
 # -- processes ------------------------------------------------------------------------------------
 
-def chromium_descendants(pid: int) -> set[int]:
-    """Pids of live (not zombie) Chromium processes below `pid`, from /proc."""
-    found: set[int] = set()
-    todo = [pid]
-    while todo:
-        parent = todo.pop()
-        for task in Path(f"/proc/{parent}/task").glob("*/children"):
-            try:
-                children = [int(c) for c in task.read_text().split()]
-            except OSError:
-                continue
-            todo.extend(children)
-            found.update(c for c in children if is_live_chromium(c))
-    return found
-
-
-def is_live_chromium(pid: int) -> bool:
-    """Whether `pid` is a running (not zombie) Chromium process."""
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-        state = next(line for line in Path(f"/proc/{pid}/status").read_text().splitlines()
-                     if line.startswith("State:"))
-    except (OSError, StopIteration):
-        return False
-    return b"chrom" in cmdline.split(b"\0")[0] and "Z" not in state.split()[1]
-
-
-def wait_until_gone(pids: set[int], limit_s: float = 30.0) -> set[int]:
-    """Poll until none of `pids` is a live Chromium or `limit_s` passed; returns those still alive."""
-    deadline = time.monotonic() + limit_s
-    while {p for p in pids if is_live_chromium(p)} and time.monotonic() < deadline:
-        time.sleep(0.1)
-    return {p for p in pids if is_live_chromium(p)}
-
-
 def wait_for(condition: Any, limit_s: float, what: str, poll_s: float = 0.1) -> Any:
     """Poll `condition()` until it returns something truthy; returns it. Raises TimeoutError naming `what`."""
     deadline = time.monotonic() + limit_s

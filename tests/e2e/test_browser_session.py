@@ -8,7 +8,6 @@ import subprocess
 import sys
 import textwrap
 import threading
-import time
 import zipfile
 from pathlib import Path
 
@@ -16,48 +15,11 @@ import pytest
 
 from common.browser import BrowserSession
 from common.config import BrowserSettings
+from sandbox.processes import chromium_descendants, wait_until_gone
 
 pytestmark = pytest.mark.browser
 
 PAGE = "<title>Zaak</title><h1>Documenten toevoegen</h1><p>Bezig</p>"
-
-
-def chromium_descendants(pid: int) -> set[int]:
-    """Pids of live (not zombie) Chromium processes below `pid`, from /proc."""
-    found: set[int] = set()
-    todo = [pid]
-    while todo:
-        parent = todo.pop()
-        for task in Path(f"/proc/{parent}/task").glob("*/children"):
-            try:
-                children = [int(c) for c in task.read_text().split()]
-            except OSError:
-                continue
-            todo.extend(children)
-            found.update(c for c in children if _is_live_chromium(c))
-    return found
-
-
-def _is_live_chromium(pid: int) -> bool:
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-        state = next(line for line in Path(f"/proc/{pid}/status").read_text().splitlines()
-                     if line.startswith("State:"))
-    except (OSError, StopIteration):
-        return False
-    return b"chrom" in cmdline.split(b"\0")[0] and "Z" not in state.split()[1]
-
-
-def live(pids: set[int]) -> set[int]:
-    return {p for p in pids if _is_live_chromium(p)}
-
-
-def wait_until_gone(pids: set[int], limit_s: float = 30.0) -> set[int]:
-    """Poll until none of `pids` is alive or `limit_s` passed; returns those still alive (a bound, not a timing)."""
-    deadline = time.monotonic() + limit_s
-    while live(pids) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    return live(pids)
 
 
 def test_capture_failure_writes_screenshot_html_and_trace_with_fixed_names(tmp_path: Path) -> None:

@@ -17,14 +17,13 @@ from typing import Any
 import pytest
 from registration_world import (
     cases_by_kenmerk,
-    chromium_descendants,
     generate,
     make_deployment,
     wait_held,
-    wait_until_gone,
 )
 
 from sandbox.casesystem.testing import RunningCaseSystem
+from sandbox.processes import chromium_descendants, wait_until_gone
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -19,15 +19,14 @@ import pytest
 from registration_world import (
     Deployment,
     cases_by_kenmerk,
-    chromium_descendants,
     generate,
     make_deployment,
     wait_for,
-    wait_until_gone,
 )
 
 from common.workqueue import State
 from sandbox.casesystem.testing import RunningCaseSystem
+from sandbox.processes import chromium_descendants, wait_until_gone
 
 pytestmark = pytest.mark.browser
 

@@ -121,7 +121,7 @@ def test_a_portal_submission_becomes_an_application_received_on_its_local_date()
              Attachment("bankpas.pdf", PDF, "application/pdf", document_type="bankpas")]
     raw = b'{"reference": "OF-7QK2MZ"}'
     item = to_work_item(Incoming(source="portaal", kind="submission", key="OF-7QK2MZ", raw=raw, data=submission(),
-                                 attachments=files), ctx())  # type: ignore[arg-type]
+                                 attachments=files, delivered_at=datetime(2021, 8, 12, 21, 30, tzinfo=UTC)), ctx())  # type: ignore[arg-type]
     assert (item.reference, item.channel, item.failure) == ("OF-7QK2MZ", "e-formulier", None)
     # empty values are left out; a JSON true is the form's "ja"; unknown keys are kept aside, not guessed
     assert item.payload["fields"] == {"bsn": "111222333", "voornamen": "Özlem", "huur": "650", "verklaring": "ja"}
