@@ -16,6 +16,7 @@ import io
 import logging
 from dataclasses import dataclass, field
 
+import structlog
 from pypdf import PdfReader
 from pypdf.generic import NameObject
 
@@ -26,6 +27,7 @@ MIN_FORM_FIELDS = 3
 _YES = {"/yes", "/on", "/ja", "/1", "/true"}
 
 logging.getLogger("pypdf").setLevel(logging.ERROR)  # pypdf warns about every odd PDF on the root logger
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,8 @@ def read_form(data: bytes) -> PdfForm | None:
         if reader.is_encrypted and not reader.decrypt(""):
             return None
         found = reader.get_fields() or {}
-    except Exception:  # noqa: BLE001 - a PDF that pypdf cannot read is, for us, a PDF without fields
+    except Exception as exc:  # noqa: BLE001 - a PDF that pypdf cannot read is, for us, a PDF without fields
+        log.info("pdf_form.unreadable", error=type(exc).__name__)  # the file itself goes to a human
         return None
     fields: dict[str, str] = {}
     names: list[str] = []
