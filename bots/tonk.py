@@ -9,7 +9,8 @@ from common.bot import BotDefinition
 from common.runs import RunContext
 from common.workqueue import WorkQueue
 from tonk_bot.assess_command import assess_file
-from tonk_bot.consumer import WAIVABLE, TonkConsumer
+from tonk_bot.casesystem.labels import DEFAULT_LABELS
+from tonk_bot.consumer import CORRECTABLE, WAIVABLE, TonkConsumer
 from tonk_bot.options import tonk_options
 from tonk_bot.producer import to_work_item
 
@@ -29,4 +30,6 @@ BOT = BotDefinition(
     assess=_assess,
     check_options=tonk_options,
     waivable=WAIVABLE,
+    correctable=CORRECTABLE,
+    result_ref_pattern=DEFAULT_LABELS.case_number_pattern,
 )

@@ -88,6 +88,10 @@ class BotDefinition:
         check_options: validates `bots.<name>.options` of the config; raises ConfigError.
         waivable: finding codes a caseworker may waive on requeue (`softbot queue requeue --waive`),
             for findings that are judgements rather than facts, e.g. a possible duplicate.
+        correctable: the field names a caseworker may correct on requeue (`--set field=value`);
+            empty: any name (a bot that says nothing is not second-guessed).
+        result_ref_pattern: a regular expression the whole reference of a hand-made result must
+            match (`softbot queue resolve --zaak`), e.g. the case system's zaak number; None: any.
     """
 
     name: str
@@ -97,6 +101,8 @@ class BotDefinition:
     assess: Callable[[Path, Path | None, WorkQueue | None, RunContext | None], tuple[dict[str, Any], int]] | None = None
     check_options: Callable[[Mapping[str, Any]], object] | None = None
     waivable: frozenset[str] = frozenset()
+    correctable: frozenset[str] = frozenset()
+    result_ref_pattern: str | None = None
 
 
 def load_bot(name: str, module: str | None = None) -> BotDefinition:

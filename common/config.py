@@ -246,6 +246,24 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
 
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str | None) -> str | None:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        if value is None:
+            return None
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError("not a database URL; write e.g. postgresql+psycopg://softbot@db.example.nl/softbot "
+                             "(the password in SOFTBOT_DATABASE_URL, not in the file) or sqlite:///runs/data/softbot.db"
+                             ) from None
+        if url.get_backend_name() not in {"sqlite", "postgresql"}:
+            raise ValueError(f"database {url.get_backend_name()!r} is not supported (sqlite or postgresql)")
+        return value
+
     @property
     def database(self) -> str:
         """SQLAlchemy URL of the work queue database."""
@@ -265,22 +283,34 @@ def config_path() -> Path:
     return Path(os.environ.get("SOFTBOT_CONFIG", DEFAULT_CONFIG))
 
 
+def _environment_variable(loc: tuple[int | str, ...]) -> str | None:
+    """`environment SOFTBOT_BROWSER__TIMEOUT_MS` when the value at `loc` (or a parent) came from that variable."""
+    given = {name.upper(): name for name in os.environ if name.upper().startswith("SOFTBOT_")}
+    for depth in range(len(loc), 0, -1):
+        name = "SOFTBOT_" + "__".join(str(part).upper() for part in loc[:depth])
+        if name in given:
+            return f"environment {given[name]}"
+    return None
+
+
 def load_settings(path: Path | None = None) -> Settings:
     """Read and validate the settings file and the `SOFTBOT_*` environment.
 
-    A missing file is allowed only when it is the default path (all defaults then apply).
+    The file must exist: a missing `config/softbot.yaml` means softbot runs in the wrong folder,
+    and running on defaults there would show an empty exception queue.
 
     Raises:
         ConfigError: unreadable file, invalid YAML, or invalid values (all errors, with lines).
     """
     path = path or config_path()
-    data: Any = {}
-    node = None
-    if path.exists() or path != DEFAULT_CONFIG:
-        data, node = read_yaml(path)
+    if not path.exists() and path == DEFAULT_CONFIG:
+        raise ConfigError("config.unreadable", f"{path}: not found in {Path.cwd()}: run softbot in the project folder, "
+                                               "or name the settings file with --config or SOFTBOT_CONFIG")
+    data, node = read_yaml(path)
     try:
         return Settings(**(data or {}))
     except ValidationError as exc:
-        raise ConfigError("config.invalid", "\n".join(validation_messages(path, node, exc))) from exc
+        messages = validation_messages(path, node, exc, origin=_environment_variable)
+        raise ConfigError("config.invalid", "\n".join(messages)) from exc
     except TypeError as exc:
         raise ConfigError("config.invalid", f"{path}: the top level must be a mapping of settings") from exc

@@ -19,6 +19,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from common.errors import ConfigError
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -110,5 +112,16 @@ class Database:
 
 
 def open_database(url: str) -> Database:
-    """Open the database at `url` and bring its schema up to date."""
-    return Database(url)
+    """Open the database at `url` (SQLAlchemy URL) and bring its schema up to date.
+
+    Raises:
+        ConfigError("database.unavailable"): the database cannot be reached or opened (server down,
+            wrong host, port, name or credentials, a folder that does not exist); the message names
+            the URL with its password hidden and the driver's reason.
+    """
+    try:
+        return Database(url)
+    except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+        shown = sa.engine.make_url(url).render_as_string(hide_password=True)
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
+        raise ConfigError("database.unavailable", f"database {shown}: cannot open it: {reason}") from exc

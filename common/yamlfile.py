@@ -6,6 +6,7 @@ Functional administrators edit `config/*.yaml`; when a value is wrong they need
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -17,18 +18,34 @@ from common.errors import ConfigError
 M = TypeVar("M", bound=BaseModel)
 
 
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that leaves dates and times as text: the pydantic model parses them, so an impossible
+    date (`2021-02-31`) is a `file:line: field: problem` line like any other, not a crash in the parser."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
-    """Parse `path` and return (data, node tree) for line lookups.
+    """Parse `path` and return (data, node tree) for line lookups. Dates stay strings (see `_Loader`).
 
     Raises:
-        ConfigError("config.unreadable"): the file is missing or not valid YAML (with its line).
+        ConfigError("config.unreadable"): the file is missing, unreadable or not UTF-8 text.
+        ConfigError("config.invalid_yaml"): not valid YAML (with its line).
     """
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError("config.unreadable", f"{path}: cannot read: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError("config.unreadable", f"{path}: not UTF-8 text (byte {exc.start} is "
+                                               f"{exc.object[exc.start:exc.start + 1]!r}); save the file as UTF-8"
+                          ) from exc
     try:
-        return yaml.safe_load(text), yaml.compose(text)
+        return yaml.load(text, Loader=_Loader), yaml.compose(text, Loader=_Loader)  # _Loader is a SafeLoader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
@@ -60,13 +77,18 @@ def format_loc(loc: tuple[int | str, ...]) -> str:
     return out or "(top level)"
 
 
-def validation_messages(path: Path, node: yaml.Node | None, error: ValidationError) -> list[str]:
-    """One `file:line: field: problem` line per pydantic error."""
+def validation_messages(path: Path, node: yaml.Node | None, error: ValidationError,
+                        origin: Callable[[tuple[int | str, ...]], str | None] | None = None) -> list[str]:
+    """One `file:line: field: problem` line per pydantic error.
+
+    `origin(loc)`, when given and not None for an error, names where the value came from instead of
+    the file (e.g. `environment SOFTBOT_BROWSER__TIMEOUT_MS`).
+    """
     lines = []
     for err in error.errors(include_url=False):
         loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
         line = line_of(node, loc)
-        where = f"{path}:{line}" if line else str(path)
+        where = (origin(loc) if origin else None) or (f"{path}:{line}" if line else str(path))
         message = err["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
         lines.append(f"{where}: {format_loc(loc)}: {message}")
     return lines

@@ -25,6 +25,7 @@ from tonk_bot.case_draft import case_draft, documents_of
 from tonk_bot.casesystem.registration import CaseSystemAccount, register_case
 from tonk_bot.duplicates import QueueDuplicates
 from tonk_bot.findings import Finding
+from tonk_bot.form import BY_KEY
 from tonk_bot.intake import IntakeResult, evaluate
 from tonk_bot.model import DocumentRef
 from tonk_bot.options import tonk_options
@@ -34,6 +35,8 @@ from tonk_bot.producer import CHANNEL_MAIL, CHANNEL_PORTAL
 
 #: findings a caseworker may waive on requeue: a judgement, not a fact about the form
 WAIVABLE = frozenset({"possible_duplicate"})
+#: fields a caseworker may correct on requeue: the form's keys (specs/tonk-form.md) and the date received
+CORRECTABLE = frozenset(BY_KEY) | {"received"}
 
 
 def standing_findings(findings: Sequence[Finding], waived: frozenset[str]) -> list[Finding]:
@@ -45,11 +48,18 @@ def date_received(item: WorkItem) -> date:
     """The date received (Europe/Amsterdam) the producer recorded; a caseworker may correct it.
 
     Raises:
-        BusinessException("received_unknown"): no date could be determined at intake.
+        BusinessException("received_unknown"): no date could be determined at intake, or a
+            caseworker's correction of `received` is not a date YYYY-MM-DD.
     """
     text = item.corrections.get("received") or item.payload.get("received")
     if text:
-        return date.fromisoformat(str(text))
+        try:
+            return date.fromisoformat(str(text))
+        except ValueError:
+            raise BusinessException("received_unknown", f"De datum van ontvangst {text!r} is geen datum JJJJ-MM-DD.",
+                                    [{"code": "received_unknown", "field": "received", "value": str(text),
+                                      "message": "Datum van ontvangst niet leesbaar; schrijf JJJJ-MM-DD."}]
+                                    ) from None
     if item.received_at is not None:
         return item.received_at.astimezone(AMSTERDAM).date()
     raise BusinessException("received_unknown", "De datum van ontvangst is onbekend; vul die in bij 'received'.",

@@ -59,8 +59,11 @@ def fail_usage(message: str) -> typer.Exit:
 
 @contextmanager
 def database(conf: Settings) -> Iterator[Database]:
-    """The project database (migrated), disposed afterwards."""
-    db = open_database(conf.database)
+    """The project database (migrated), disposed afterwards; exit 2 naming the URL when it cannot be opened."""
+    try:
+        db = open_database(conf.database)
+    except ConfigError as exc:
+        fail_usage(exc.message)
     try:
         yield db
     finally:

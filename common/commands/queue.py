@@ -10,11 +10,13 @@ from __future__ import annotations
 import getpass
 import json
 import os
+import re
 
 import typer
 from rich.table import Table
 
 from common import app as service
+from common.bot import BotDefinition
 from common.commands.base import cli_errors, database, fail_usage, out, settings
 from common.config import Settings
 from common.masking import mask_text
@@ -142,7 +144,9 @@ def requeue(
     with database(conf) as db:
         try:
             item = find_item(db, item_id)
-            _check_waivable(conf, item.queue, waive)
+            bot = _bot_of(conf, item.queue)
+            _check_waivable(bot, item.queue, waive)
+            _check_correctable(bot, item.queue, corrections)
             queue = WorkQueue(db, item.queue, blob_store(conf))
             item = queue.requeue(item_id, actor=_actor(actor), corrections=corrections, note=note,
                                  expected_version=item.version, waive=waive)
@@ -152,19 +156,39 @@ def requeue(
               + (f" with corrections to {', '.join(sorted(corrections))}" if corrections else ""))
 
 
-def _check_waivable(conf: Settings, queue: str, codes: list[str]) -> None:
-    """Refuse a waiver the item's bot does not allow (exit 2, naming what may be waived)."""
-    if not codes:
-        return
-    allowed: frozenset[str] = frozenset()
+def _bot_of(conf: Settings, queue: str) -> BotDefinition | None:
+    """The bot that works `queue` in the settings, or None (an item of a bot no longer configured)."""
     with cli_errors():
         for name, bot_conf in conf.bots.items():
             if (bot_conf.queue or name) == queue:
-                allowed = service.bot_for(conf, name).waivable
+                return service.bot_for(conf, name)
+    return None
+
+
+def _check_waivable(bot: BotDefinition | None, queue: str, codes: list[str]) -> None:
+    """Refuse a waiver the item's bot does not allow (exit 2, naming what may be waived)."""
+    allowed = bot.waivable if bot else frozenset()
     refused = sorted(set(codes) - allowed)
     if refused:
         fail_usage(f"--waive {', '.join(refused)}: not allowed for queue {queue!r} "
                    f"(may be waived: {', '.join(sorted(allowed)) or 'nothing'})")
+
+
+def _check_correctable(bot: BotDefinition | None, queue: str, corrections: dict[str, str]) -> None:
+    """Refuse a correction of a field the item's bot does not know (exit 2, naming the fields it knows)."""
+    if bot is None or not bot.correctable:
+        return
+    unknown = sorted(set(corrections) - bot.correctable)
+    if unknown:
+        fail_usage(f"--set {', '.join(unknown)}: no such field for queue {queue!r} "
+                   f"(fields: {', '.join(sorted(bot.correctable))})")
+
+
+def _check_result_ref(bot: BotDefinition | None, zaak: str) -> None:
+    """Refuse a zaak number that does not look like one of the bot's case system (exit 2)."""
+    if bot is not None and bot.result_ref_pattern and not re.fullmatch(bot.result_ref_pattern, zaak):
+        fail_usage(f"--zaak {zaak!r}: not a number of this case system (expected the form "
+                   f"{bot.result_ref_pattern})")
 
 
 @app.command("resolve")
@@ -175,12 +199,14 @@ def resolve(
     actor: str = ACTOR,
 ) -> None:
     """Close a failed item as handled by hand: with the zaak number or a reason."""
-    if not (zaak or reason):
-        fail_usage("give --zaak <number> or --reason <text>")
+    if bool(zaak) == bool(reason):
+        fail_usage("give either --zaak <number> (registered by hand) or --reason <text> (closed without a zaak)")
     conf = settings()
     with database(conf) as db:
         try:
             item = find_item(db, item_id)
+            if zaak:
+                _check_result_ref(_bot_of(conf, item.queue), zaak)
             queue = WorkQueue(db, item.queue, blob_store(conf))
             item = queue.resolve(item_id, actor=_actor(actor), result_ref=zaak, reason=reason,
                                  expected_version=item.version)

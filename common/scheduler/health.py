@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
 from common.config import MaildirSourceSettings, Settings, SourceSettings
-from common.db import Database, utcnow
+from common.db import Database, open_database, utcnow
 from common.errors import ConfigError, SoftbotError
 from common.scheduler import control
 from common.sources.base import Source
@@ -135,7 +135,7 @@ def oldest_exception(db: Database, queue: str, now: datetime, warn_days: int) ->
                  f"{_age(now, oldest.updated_at)}" + (f" (more than {warn_days} days)" if too_old else ""))
 
 
-def run_checks(settings: Settings, *, open_db: Callable[[str], Database] = Database,
+def run_checks(settings: Settings, *, open_db: Callable[[str], Database] = open_database,
                client: httpx.Client | None = None, now: datetime | None = None,
                jobs_scheduled: bool = False) -> list[Check]:
     """Every check, in report order. `jobs_scheduled`: enabled jobs exist, so a missing service is a warning."""
@@ -147,6 +147,9 @@ def run_checks(settings: Settings, *, open_db: Callable[[str], Database] = Datab
         with db.session() as s:
             s.execute(sa.text("SELECT 1"))
         checks.append(Check("database", "ok", f"{db.dialect} reachable"))
+    except ConfigError as exc:  # open_database: cannot be reached or opened (URL shown without its password)
+        checks.append(Check("database", "down", exc.message))
+        db = None
     except (SQLAlchemyError, OSError) as exc:
         checks.append(Check("database", "down", f"{type(exc).__name__}: {str(exc).splitlines()[0]}"))
         if db is not None:

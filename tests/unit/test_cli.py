@@ -79,6 +79,50 @@ def test_a_config_error_exits_2_naming_file_line_and_field(env: Path, monkeypatc
     assert f"{bad}:3: browser.headless:" in output and f"{bad}:4: browser.timeout_ms:" in output
 
 
+
+def test_a_value_from_the_environment_is_blamed_on_its_variable_not_the_file(env: Path,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOFTBOT_BROWSER__TIMEOUT_MS", "abc")
+    monkeypatch.setenv("SOFTBOT_BROWSER__TIMEOUTMS", "5")  # misspelt
+    code, output = run("config", "check")
+    text = " ".join(output.split())
+    assert code == 2
+    assert "environment SOFTBOT_BROWSER__TIMEOUT_MS: browser.timeout_ms: Input should be a valid integer" in text
+    assert "environment SOFTBOT_BROWSER__TIMEOUTMS: browser.timeoutms: Extra inputs are not permitted" in text
+    assert "softbot.yaml" not in text
+
+
+def test_a_missing_default_settings_file_is_an_error_not_an_empty_setup(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    # a caseworker in the wrong folder must not see an empty exception queue
+    monkeypatch.delenv("SOFTBOT_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    code, output = run("queue", "list")
+    assert code == 2
+    assert "config/softbot.yaml: not found in" in " ".join(output.split())
+    assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize(("url", "message"), [
+    ("nonsense", "database_url: not a database URL"),
+    ("mysql://softbot@db/softbot", "database_url: database 'mysql' is not supported (sqlite or postgresql)"),
+])
+def test_a_database_url_that_cannot_work_is_a_config_error(env: Path, monkeypatch: pytest.MonkeyPatch, url: str,
+                                                           message: str) -> None:
+    monkeypatch.setenv("SOFTBOT_DATABASE_URL", url)
+    code, output = run("config", "check")
+    assert code == 2 and f"environment SOFTBOT_DATABASE_URL: {message}" in " ".join(output.split())
+
+
+def test_a_database_that_cannot_be_reached_exits_2_without_its_password(env: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOFTBOT_DATABASE_URL", "postgresql+psycopg://robot:geheim@127.0.0.1:1/softbot")
+    code, output = run("queue", "list")
+    text = " ".join(output.split())
+    assert code == 2
+    assert "database postgresql+psycopg://robot:***@127.0.0.1:1/softbot: cannot open it: connection failed" in text
+    assert "geheim" not in text and "Traceback" not in text
+
 def test_an_unknown_bot_exits_2_and_names_the_known_ones(env: Path) -> None:
     code, output = run("run", "post")
     assert code == 2 and "no bot 'post' in config (known: tonk)" in output
@@ -115,6 +159,13 @@ def test_the_caseworker_commands_show_requeue_and_resolve(env: Path) -> None:
 
     code, output = run("queue", "requeue", str(second), "--waive", "bsn_invalid")
     assert code == 2 and "may be waived: possible_duplicate" in output
+    code, output = run("queue", "requeue", str(second), "--set", "bsnn=111222333")  # a typo goes nowhere
+    assert code == 2 and "--set bsnn: no such field for queue 'tonk' (fields: achternaam," in " ".join(output.split())
+    code, output = run("queue", "resolve", str(second), "--zaak", "ZAAK-21-12")
+    assert code == 2 and "--zaak 'ZAAK-21-12': not a number of this case system" in " ".join(output.split())
+    code, output = run("queue", "resolve", str(second), "--zaak", "ZAAK-2021-0000000001", "--reason", "x")
+    assert code == 2 and "give either --zaak" in output
+    assert queue.get(second).state == State.FAILED  # none of the refused commands changed the item
     code, output = run("queue", "resolve", str(second), "--reason", "vraag beantwoord")
     assert code == 0 and queue.get(second).state == State.RESOLVED
     code, output = run("queue", "resolve", str(second), "--zaak", "ZAAK-2021-0000000001")

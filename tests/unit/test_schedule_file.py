@@ -134,6 +134,8 @@ def test_check_command_accepts_the_shipped_schedules_file(monkeypatch: pytest.Mo
      "unknown holiday name(s) 'Good Friday'"),
     ("jobs:\n  a:\n    bot: tonk\n    runs: all\n    interval: {hours: 1}\n", "4: jobs.a.runs",
      "Input should be 'intake', 'process' or 'both'"),
+    ("calendars:\n  c:\n    closed: [2021-12-24, 2021-12-32]\n", "3: calendars.c.closed[1]",
+     "Input should be a valid date or datetime, day value is outside expected range"),
 ])
 def test_each_mistake_names_its_line_and_field(tmp_path: Path, snippet: str, where: str, message: str) -> None:
     path = write(tmp_path, snippet)

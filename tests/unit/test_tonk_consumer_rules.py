@@ -31,3 +31,10 @@ def test_date_received_prefers_a_correction_then_the_producers_date_then_the_tim
     with pytest.raises(BusinessException) as raised:
         date_received(item({}))
     assert raised.value.findings[0]["field"] == "received"
+
+
+def test_a_corrected_date_received_that_is_no_date_goes_back_to_the_caseworker() -> None:
+    with pytest.raises(BusinessException) as raised:
+        date_received(item({"received": "2021-08-12"}, {"received": "12-08-2021"}))
+    assert raised.value.code == "received_unknown"
+    assert raised.value.findings[0]["field"] == "received" and raised.value.findings[0]["value"] == "12-08-2021"

@@ -97,6 +97,11 @@ def test_two_policy_ids_of_one_municipality_in_force_is_a_configuration_error(tm
         select_policy(load_policies(tmp_path), date(2021, 3, 1), "teststad")
 
 
+def write_bytes(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
 def test_same_id_and_version_twice_is_refused(tmp_path: Path) -> None:
     write(tmp_path, "a.yaml", MINIMAL)
     write(tmp_path, "b.yaml", MINIMAL)
@@ -116,6 +121,9 @@ def test_same_id_and_version_twice_is_refused(tmp_path: Path) -> None:
     (("period: {from: 2021-01-01, to: 2021-09-30}", "period: {from: 2021-01-02, to: 2021-09-30}"),
      ":6: period: period.from must be the first day of a month"),
     (("of: income}", "of: income_above_norm}"), ":16: amount.draagkracht: of: income_above_norm needs"),
+    # an impossible date is the model's error with its line, not a crash of the YAML parser
+    (("deadline: 2021-10-31", "deadline: 2021-02-31"),
+     ":7: deadline: Input should be a valid date or datetime, day value is outside expected range"),
 ])
 def test_invalid_policies_name_file_line_and_field(tmp_path: Path, change: tuple[str, str], where: str) -> None:
     path = write(tmp_path, "bad.yaml", MINIMAL.replace(*change))
@@ -151,6 +159,10 @@ def test_an_unreadable_policy_file_is_a_configuration_error(tmp_path: Path) -> N
     with pytest.raises(ConfigError) as caught:
         load_policy(write(tmp_path, "broken.yaml", "id: [unclosed\n"))
     assert caught.value.code == "config.invalid_yaml"
+    with pytest.raises(ConfigError) as caught:  # saved as Latin-1 by an editor
+        load_policy(write_bytes(tmp_path / "latin1.yaml", 'title: "TONK Dalfsen ñ"\n'.encode("latin-1")))
+    assert caught.value.code == "config.unreadable"
+    assert "latin1.yaml: not UTF-8 text (byte 21 is b'\\xf1'); save the file as UTF-8" in caught.value.message
 
 
 def test_yaml_tags_that_would_run_code_are_refused(tmp_path: Path) -> None:
