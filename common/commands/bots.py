@@ -174,6 +174,9 @@ class _intake_progress:
 
 
 def _print_records(records: list[IntakeRecord], title: str = "Intake (dry run: nothing written)") -> None:
+    if not records:
+        out.print(f"{title}: no message or submission found in the sources read")
+        return
     table = Table(title=title)
     for column in ("source", "reference", "outcome", "reasons", "documents", "item"):
         table.add_column(column, overflow="fold")

@@ -11,6 +11,7 @@ import getpass
 import json
 import os
 import re
+from typing import Any
 
 import typer
 from rich.table import Table
@@ -116,11 +117,30 @@ def show(item_id: int = typer.Argument(..., help="The work item's id."),
                      d.sha256[:12] + ("" if d.storage_key else " (verwijderd)"))
     out.print(docs)
     history = Table(title="Geschiedenis")
-    for column in ("wanneer (UTC)", "wie", "van", "naar", "waarom"):
-        history.add_column(column)
+    for column in ("wanneer (UTC)", "wie", "van", "naar", "waarom", "toelichting"):
+        history.add_column(column, overflow="fold")
     for e in events:
-        history.add_row(e.at.isoformat(timespec="seconds"), e.actor, e.from_state or "", e.to_state, e.reason)
+        history.add_row(e.at.isoformat(timespec="seconds"), e.actor, e.from_state or "", e.to_state, e.reason,
+                        mask_text(_event_note(e.details)))
     out.print(history)
+
+
+def _event_note(details: dict[str, Any]) -> str:
+    """What a person added to an event, in one line: note, corrections, waivers, zaak number, reason, codes."""
+    parts = []
+    if details.get("note"):
+        parts.append(f"notitie: {details['note']}")
+    if details.get("corrections"):
+        parts.append("correcties: " + ", ".join(f"{k}={v}" for k, v in details["corrections"].items()))
+    if details.get("waived"):
+        parts.append("niet van toepassing: " + ", ".join(details["waived"]))
+    if details.get("result_ref"):
+        parts.append(f"zaak: {details['result_ref']}")
+    if details.get("reason"):
+        parts.append(f"reden: {details['reason']}")
+    if details.get("codes"):
+        parts.append("codes: " + ", ".join(details["codes"]))
+    return "; ".join(parts)
 
 
 @app.command("requeue")

@@ -156,6 +156,9 @@ def test_the_caseworker_commands_show_requeue_and_resolve(env: Path) -> None:
     assert code == 0 and "pending again with corrections to bsn" in output
     assert queue.get(first).fields == {"bsn": "111222333"}
     assert queue.history(first)[-1].actor == "person:els"
+    code, output = run("queue", "show", str(first))
+    # the history says what the caseworker added, the corrected BSN masked like every BSN in a list
+    assert code == 0 and all(part in output for part in ("notitie:", "gebeld;", "correcties:", "bsn=*****2333"))
 
     code, output = run("queue", "requeue", str(second), "--waive", "bsn_invalid")
     assert code == 2 and "may be waived: possible_duplicate" in output

@@ -96,3 +96,10 @@ def test_intake_prints_what_became_of_each_message(config: Path, tmp_path: Path)
     assert "│ OF-7QK2MZ │ human │" in text
     assert "human item 1 OF-7QK2MZ attachment_refused" in text
     assert "read 1, new items 0, duplicates 0, straight to a caseworker 1" in text
+
+
+def test_a_folder_without_mail_says_so(config: Path, tmp_path: Path) -> None:
+    (tmp_path / "leeg").mkdir()
+    result = CliRunner().invoke(app, ["intake", "tonk", "--from", str(tmp_path / "leeg"), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "no message or submission found in the sources read" in " ".join(result.stdout.split())
