@@ -11,7 +11,7 @@ from common.workqueue import WorkQueue
 from tonk_bot.assess_command import assess_file
 from tonk_bot.casesystem.labels import DEFAULT_LABELS
 from tonk_bot.consumer import CORRECTABLE, WAIVABLE, TonkConsumer
-from tonk_bot.options import tonk_options
+from tonk_bot.options import check_tonk_options, tonk_options
 from tonk_bot.producer import to_work_item
 
 
@@ -28,7 +28,7 @@ BOT = BotDefinition(
     to_work_item=to_work_item,
     open_consumer=TonkConsumer,
     assess=_assess,
-    check_options=tonk_options,
+    check_options=check_tonk_options,
     waivable=WAIVABLE,
     correctable=CORRECTABLE,
     result_ref_pattern=DEFAULT_LABELS.case_number_pattern,

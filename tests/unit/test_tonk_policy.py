@@ -176,3 +176,16 @@ def test_yaml_tags_that_would_run_code_are_refused(tmp_path: Path) -> None:
 def test_a_missing_policy_folder_is_a_configuration_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="policy folder not found"):
         load_policies(tmp_path / "nope")
+
+
+def test_config_check_refuses_a_municipality_without_a_policy_and_a_missing_folder(tmp_path: Path) -> None:
+    from tonk_bot.options import check_tonk_options
+
+    shipped = Path(__file__).resolve().parents[2] / "config" / "policies"
+    assert check_tonk_options({"municipality": "Dronten", "policies_dir": str(shipped)}).municipality == "Dronten"
+    with pytest.raises(ConfigError) as caught:
+        check_tonk_options({"municipality": "amsterdam", "policies_dir": str(shipped)})
+    assert caught.value.message == (f"bots.tonk.options.municipality: no policy of 'amsterdam' in {shipped} "
+                                    "(policies for: dalfsen, dronten, elburg)")
+    with pytest.raises(ConfigError, match="policy folder not found"):
+        check_tonk_options({"policies_dir": str(tmp_path / "nope")})
