@@ -5,7 +5,8 @@ the raw strings citizens typed, plus ``"documents": [{"type": ..., "filename": .
 ``"received": "YYYY-MM-DD"`` (the form's keys may also sit under ``"fields"``, as in a work
 item's payload). The verdict comes from `tonk_bot.intake.evaluate`, the consumer's own code path.
 
-Output: ``{"findings": [...], "assessment": {...} | null}`` with BSN and IBAN values masked;
+Output: ``{"findings": [...], "assessment": {...} | null}`` with BSN and IBAN values masked, plus
+``"ignored_keys": [...]`` when the file holds keys that are not the form's (e.g. a misspelling);
 exit code 0 complete (no findings), 1 intake checks failed, 2 unusable input (unreadable
 file, bad ``received`` or ``documents``, unknown or invalid policy, ambiguous policy
 selection): then the output is ``{"error": {"code": ..., "message": ...}}``.
@@ -23,6 +24,7 @@ from pydantic import ValidationError
 from common.errors import ConfigError
 from common.workqueue import WorkQueue
 from tonk_bot.duplicates import QueueDuplicates
+from tonk_bot.form import BY_KEY
 from tonk_bot.intake import evaluate
 from tonk_bot.model import DocumentRef
 from tonk_bot.policy import Policy, load_policies, load_policy, select_policy
@@ -61,8 +63,8 @@ def read_application(path: Path) -> tuple[dict[str, Any], list[DocumentRef], dat
     except ValueError:
         received = None
     if received is None:
-        raise UnusableInput("input.invalid", f"{path}: received: expected a date \"YYYY-MM-DD\", "
-                                             f"got {received_text!r}")
+        seen = "it is missing" if received_text is None else f"got {received_text!r}"
+        raise UnusableInput("input.invalid", f"{path}: received: expected a date \"YYYY-MM-DD\"; {seen}")
     raw_docs = data.get("documents", [])
     try:
         if not isinstance(raw_docs, list):
@@ -102,7 +104,7 @@ def assess_file(path: Path, *, policy_path: Path | None, policies_dir: Path, que
             on the same date.
 
     Returns:
-        (``{"findings": [...], "assessment": {...} | None}``, 0 or 1), or
+        (``{"findings": [...], "assessment": {...} | None[, "ignored_keys": [...]]}``, 0 or 1), or
         (``{"error": {"code", "message"}}``, 2) on unusable input. Never raises on a bad file.
     """
     try:
@@ -113,8 +115,11 @@ def assess_file(path: Path, *, policy_path: Path | None, policies_dir: Path, que
         return {"error": {"code": exc.code, "message": exc.message}}, EXIT_UNUSABLE
     result = evaluate(fields, documents, received, policy,
                       QueueDuplicates(queue) if queue is not None else None)
-    output = {
+    output: dict[str, Any] = {
         "findings": [finding.masked() for finding in result.findings],
         "assessment": result.assessment.model_dump(mode="json") if result.assessment else None,
     }
+    ignored = sorted(key for key in fields if key not in BY_KEY)
+    if ignored:  # a misspelt key is not read: say so, or a typo silently changes the verdict
+        output["ignored_keys"] = ignored
     return output, EXIT_COMPLETE if result.complete else EXIT_FINDINGS

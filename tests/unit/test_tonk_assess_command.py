@@ -38,7 +38,15 @@ def test_a_complete_application_exits_0_with_the_assessment(tmp_path: Path) -> N
     assert (a["outcome"], a["amount_per_month"], a["amount_total"]) == ("voldoet", "90.00", "270.00")
     assert a["policy"]["id"] == "dronten-tonk-2021-q3" and len(a["policy"]["sha256"]) == 64
     assert a["months_left_out"] == [] and a["assumptions"]
+    assert "ignored_keys" not in output
     json.dumps(output)  # printable as it is
+
+
+def test_keys_that_are_not_the_forms_are_named_as_ignored(tmp_path: Path) -> None:
+    fields = application({"huurtoeslagg": "300"})  # misspelt: the housing allowance is not read
+    output, code = assess_file(write_app(tmp_path, fields), policy_path=DRONTEN, policies_dir=POLICIES,
+                               queue=None)
+    assert (code, output["ignored_keys"], output["assessment"]["amount_per_month"]) == (0, ["huurtoeslagg"], "90.00")
 
 
 def test_findings_exit_1_with_bsn_and_iban_masked(tmp_path: Path) -> None:
