@@ -32,6 +32,7 @@ import json
 import os
 import platform
 import shlex
+import signal
 import socket
 import subprocess
 import sys
@@ -257,7 +258,12 @@ def framework(root: Path, items: int, workers: int, trace: str = "on_failure", w
         process = subprocess.Popen([str(SOFTBOT), *command], cwd=deployment.root, env=deployment.env,
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         watcher = TreeWatch(process.pid, deployment).start() if watch else None
-        out, err = process.communicate()
+        try:
+            out, err = process.communicate()
+        except BaseException:  # the bench is stopped (Ctrl-C, SIGTERM): stop the run, not leave it orphaned
+            process.terminate()
+            process.wait(timeout=120)
+            raise
         wall = time.monotonic() - started
         if watcher:
             watcher.stop()
@@ -493,6 +499,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write", action="store_true", help=f"write {RESULTS.relative_to(REPO)}")
     parser.add_argument("--quick", action="store_true", help="a few items per part (checks the script)")
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwind: runs and sandboxes are stopped on the way
     counts = {"one": 8, "two": 8, "memory": 12, "off": 8, "bare": 8} if args.quick else \
         {"one": 60, "two": 100, "memory": 1000, "off": 60, "bare": 60}
     command = " ".join(["python", "bench/bench_registration.py", *[shlex.quote(a) for a in (argv or sys.argv[1:])]])
