@@ -4,7 +4,8 @@ Framework code: no domain knowledge. A `BrowserSession` owns one sync Playwright
 instance and one browser for one thread (Playwright's sync API is not thread-safe,
 notes/environment.md), hands out a context and page, starts a trace per item
 when tracing is configured, captures failure artefacts, recycles its context after
-`recycle_context_after` items, and leaves no Chromium process behind on `close()`.
+`recycle_context_after` items and Chromium itself after `recycle_browser_after` (a new context
+frees the pages, not the browser's own memory), and leaves no Chromium process behind on `close()`.
 
 Tracing is started per item and stopped at its end (not in chunks: a context's network
 log spans all its chunks, so one item's trace would carry every earlier item's requests).
@@ -155,31 +156,51 @@ class BrowserSession:
         self._trace_parts: list[Path] = []
         self._parts_dir: Path | None = None
         self._items_in_context = 0
+        self._items_in_browser = 0
+        #: how many times Chromium was launched (1 + one per `recycle_browser_after` items)
+        self.launches = 0
         self._thread: int | None = None
 
     # lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> BrowserSession:
         """Start Playwright, find Chromium and launch it (headless per settings). Returns self."""
-        if self._browser is not None:
+        if self._playwright is not None:
             return self
         self._thread = threading.get_ident()
         self._playwright = sync_playwright().start()
         try:
             self.found = choose_browser(self.settings.executable, self._playwright.chromium.executable_path)
-            self._browser = self._playwright.chromium.launch(
-                executable_path=self.found.launch_path, headless=self.settings.headless, args=list(LAUNCH_ARGS)
-            )
-        except PlaywrightError as exc:
-            self._stop_playwright()
-            raise SystemException("browser.launch_failed", f"Chromium did not start: {exc.message}") from exc
+            self._launch()
         except BaseException:
             self._stop_playwright()
             raise
-        self.version = self._browser.version
-        log.info("browser.launched", executable=str(self.found.path), source=self.found.source,
-                 version=self.version, headless=self.settings.headless)
         return self
+
+    def _launch(self) -> Browser:
+        """Launch Chromium (the one `start` found). Raises SystemException("browser.launch_failed")."""
+        assert self._playwright is not None and self.found is not None
+        try:
+            browser = self._playwright.chromium.launch(
+                executable_path=self.found.launch_path, headless=self.settings.headless, args=list(LAUNCH_ARGS)
+            )
+        except PlaywrightError as exc:
+            raise SystemException("browser.launch_failed", f"Chromium did not start: {exc.message}") from exc
+        self._browser, self._items_in_browser = browser, 0
+        self.launches += 1
+        self.version = browser.version
+        log.info("browser.launched", executable=str(self.found.path), source=self.found.source,
+                 version=self.version, headless=self.settings.headless, launches=self.launches)
+        return browser
+
+    def _close_browser(self) -> None:
+        """Close Chromium, keeping Playwright: the next `context` launches a new one."""
+        browser, self._browser = self._browser, None
+        if browser is not None:
+            try:
+                browser.close()
+            except PlaywrightError as exc:
+                log.warning("browser.close_failed", error=exc.message)
 
     def __enter__(self) -> BrowserSession:
         return self.start()
@@ -193,12 +214,8 @@ class BrowserSession:
             self._close_context()
         finally:
             try:
-                if self._browser is not None:
-                    self._browser.close()
-            except PlaywrightError as exc:
-                log.warning("browser.close_failed", error=exc.message)
+                self._close_browser()
             finally:
-                self._browser = None
                 self._stop_playwright()
                 if self._parts_dir is not None:
                     shutil.rmtree(self._parts_dir, ignore_errors=True)
@@ -217,10 +234,11 @@ class BrowserSession:
     def context(self) -> BrowserContext:
         """The current context, created on first use (tracing starts with each item)."""
         self._check_thread()
-        if self._browser is None:
+        if self._playwright is None:
             raise RuntimeError("BrowserSession is not started")
+        browser = self._browser or self._launch()  # None after a recycle: a new Chromium for the next item
         if self._context is None:
-            context = self._browser.new_context(locale="nl-NL", timezone_id="Europe/Amsterdam")
+            context = browser.new_context(locale="nl-NL", timezone_id="Europe/Amsterdam")
             context.set_default_timeout(self.settings.timeout_ms)
             self._context = context
             self._items_in_context = 0
@@ -281,7 +299,9 @@ class BrowserSession:
 
     def item_finished(self, folder: Path | None = None) -> list[Path]:
         """End an item: with trace 'always' and a `folder`, save its trace there; recycle the context after
-        `recycle_context_after` items. Returns the files written."""
+        `recycle_context_after` items, and close Chromium after `recycle_browser_after` (the next item's
+        `context` launches a new one, where a failed launch is that item's SystemException). Returns the
+        files written."""
         written: list[Path] = []
         if self._context is not None and (self._tracing or self._trace_parts):
             if self.settings.trace == "always" and folder is not None:
@@ -292,7 +312,12 @@ class BrowserSession:
                     self._context.tracing.stop()
                 self._drop_trace_parts()
         self._items_in_context += 1
-        if self._items_in_context >= self.settings.recycle_context_after:
+        self._items_in_browser += 1
+        if self._items_in_browser >= self.settings.recycle_browser_after:
+            log.info("browser.recycled", items=self._items_in_browser)
+            self._close_context()
+            self._close_browser()  # relaunched when the next item asks for its context
+        elif self._items_in_context >= self.settings.recycle_context_after:
             log.info("browser.context_recycled", items=self._items_in_context)
             self._close_context()
         return written

@@ -49,6 +49,8 @@ class BrowserSettings(_Strict):
     timeout_ms: int = Field(15_000, gt=0, description="Playwright's default timeout per action")
     trace: Literal["off", "on_failure", "always"] = "on_failure"
     recycle_context_after: int = Field(50, gt=0, description="new browser context after this many items")
+    recycle_browser_after: int = Field(200, gt=0, description="restart Chromium after this many items: a context "
+                                       "renewed frees the page, not the browser's own memory, which grows")
 
 
 class RetentionSettings(_Strict):

@@ -68,6 +68,28 @@ def test_the_context_is_recycled_after_n_items_and_reset_clears_cookies() -> Non
         assert session.context.cookies() == []
 
 
+
+def test_chromium_itself_is_restarted_after_n_items_and_the_old_one_ends() -> None:
+    # a new context frees the pages but not the browser's own memory (bench/results/registration.md)
+    others = chromium_descendants(os.getpid())  # browsers of other tests' fixtures, if any
+    with BrowserSession(BrowserSettings(trace="on_failure", recycle_context_after=1,
+                                        recycle_browser_after=2)) as session:
+        session.item_started()
+        first_browsers = chromium_descendants(os.getpid()) - others
+        assert first_browsers
+        session.item_finished()
+        session.item_started()
+        session.page.set_content("<h1>twee</h1>")
+        session.item_finished()                                     # 2 items: this Chromium is done
+        assert session.launches == 1
+        assert wait_until_gone(first_browsers) == set()
+        session.item_started()                                      # the next item launches a new one
+        assert session.launches == 2
+        session.page.set_content("<h1>drie</h1>")
+        assert session.page.locator("h1").inner_text() == "drie"
+        assert chromium_descendants(os.getpid()).isdisjoint(first_browsers)
+        session.item_finished()
+
 def test_a_session_refuses_another_thread() -> None:
     errors: list[BaseException] = []
     with BrowserSession(BrowserSettings(trace="off")) as session:
