@@ -45,7 +45,12 @@ def read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
                                                f"{exc.object[exc.start:exc.start + 1]!r}); save the file as UTF-8"
                           ) from exc
     try:
-        return yaml.load(text, Loader=_Loader), yaml.compose(text, Loader=_Loader)  # _Loader is a SafeLoader
+        loader = _Loader(text)  # one parse: the node tree for line numbers, the data built from it
+        try:
+            node = loader.get_single_node()
+            return (loader.construct_document(node) if node is not None else None), node
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)

@@ -56,15 +56,17 @@ def date_received(item: WorkItem) -> date:
         try:
             return date.fromisoformat(str(text))
         except ValueError:
-            raise BusinessException("received_unknown", f"De datum van ontvangst {text!r} is geen datum JJJJ-MM-DD.",
-                                    [{"code": "received_unknown", "field": "received", "value": str(text),
-                                      "message": "Datum van ontvangst niet leesbaar; schrijf JJJJ-MM-DD."}]
-                                    ) from None
+            raise _received_unknown(str(text), f"De datum van ontvangst {text!r} is geen datum JJJJ-MM-DD.",
+                                    "Datum van ontvangst niet leesbaar; schrijf JJJJ-MM-DD.") from None
     if item.received_at is not None:
         return item.received_at.astimezone(AMSTERDAM).date()
-    raise BusinessException("received_unknown", "De datum van ontvangst is onbekend; vul die in bij 'received'.",
-                            [{"code": "received_unknown", "field": "received", "value": None,
-                              "message": "Datum van ontvangst onbekend."}])
+    raise _received_unknown(None, "De datum van ontvangst is onbekend; vul die in bij 'received'.",
+                            "Datum van ontvangst onbekend.")
+
+
+def _received_unknown(value: str | None, message: str, finding: str) -> BusinessException:
+    return BusinessException("received_unknown", message, [{"code": "received_unknown", "field": "received",
+                                                             "value": value, "message": finding}])
 
 
 def document_refs(item: WorkItem) -> list[DocumentRef]:
